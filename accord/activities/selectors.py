@@ -1,0 +1,143 @@
+"""Reads on activities, and the timeline of a record (activities and audit events merged)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from django.db.models import Model, Q
+
+from accord.activities.models import Activity
+from accord.audit.models import AuditEvent
+from accord.core.errors import ValidationFailed
+from accord.core.pagination import Page, keyset_page
+from accord.core.selectors import search_fragment
+from accord.org.models import User
+from accord.territories import visibility
+
+ACTIVITY_ORDERINGS = ("-occurred_at", "occurred_at", "created_at", "-created_at")
+
+
+def activity_list(
+    *,
+    user: User,
+    search: str | None = None,
+    kind: str | None = None,
+    account: uuid.UUID | None = None,
+    contact: uuid.UUID | None = None,
+    lead: uuid.UUID | None = None,
+    opportunity: uuid.UUID | None = None,
+    performed_by: uuid.UUID | None = None,
+    is_done: bool | None = None,
+    occurred_from: dt.datetime | None = None,
+    occurred_to: dt.datetime | None = None,
+    ordering: str = "-occurred_at",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Activity]:
+    qs = visibility.activities_visible_to(user)
+    if search:
+        qs = qs.filter(subject__icontains=search_fragment(search))
+    filters = {
+        "kind": kind,
+        "account_id": account,
+        "contact_id": contact,
+        "lead_id": lead,
+        "opportunity_id": opportunity,
+        "performed_by_id": performed_by,
+        "occurred_at__gte": occurred_from,
+        "occurred_at__lt": occurred_to,
+    }
+    qs = qs.filter(**{k: v for k, v in filters.items() if v})
+    if is_done is not None:
+        qs = qs.filter(is_done=is_done)
+    return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit)
+
+
+# --- timeline -----------------------------------------------------------------------------
+
+TimelineKind = Literal["activity", "audit"]
+
+# The foreign key on Activity that links it to each kind of record.
+_ACTIVITY_LINK = {
+    "customers.account": "account",
+    "customers.contact": "contact",
+    "sales.lead": "lead",
+    "sales.opportunity": "opportunity",
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    kind: TimelineKind
+    at: dt.datetime
+    activity: Activity | None = None
+    event: AuditEvent | None = None
+
+    @property
+    def key(self) -> tuple[dt.datetime, str, str]:
+        ident = self.activity.pk.hex if self.activity else f"{self.event.seq:020d}"  # type: ignore[union-attr]
+        return (self.at, self.kind, ident)
+
+
+def _encode(entry: TimelineEntry) -> str:
+    at, kind, ident = entry.key
+    raw = json.dumps([at.isoformat(), kind, ident])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[dt.datetime, str, str]:
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
+        at, kind, ident = json.loads(raw)
+        if kind not in ("activity", "audit"):
+            raise ValueError(kind)
+        if kind == "activity":
+            uuid.UUID(hex=ident)
+        else:
+            int(ident)
+        return dt.datetime.fromisoformat(at), kind, ident
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ValidationFailed(
+            "The cursor is not valid for this timeline.",
+            code="invalid_cursor",
+            errors={"cursor": ["Invalid cursor."]},
+        ) from exc
+
+
+def record_timeline(
+    *, user: User, record: Model, cursor: str | None = None, limit: int = 50
+) -> Page[TimelineEntry]:
+    """Activities and audit events of ``record`` (which the caller checked is visible)."""
+    limit = max(1, min(limit, 200))
+    label = record._meta.label_lower
+    activities = visibility.activities_visible_to(user)
+    link = _ACTIVITY_LINK.get(label)
+    activities = activities.filter(**{link: record}) if link else activities.none()
+    events = AuditEvent.objects.filter(record_type=label, record_id=str(record.pk))
+    if cursor:
+        at, kind, ident = _decode(cursor)
+        # Entries sort by (at, kind, id) descending; keep those strictly after the cursor.
+        if kind == "activity":
+            act_q = Q(occurred_at__lt=at) | Q(occurred_at=at, pk__lt=uuid.UUID(hex=ident))
+        else:  # "activity" < "audit": every activity at the same instant comes after
+            act_q = Q(occurred_at__lte=at)
+        evt_q = Q(occurred_at__lt=at)
+        if kind == "audit":
+            evt_q |= Q(occurred_at=at, seq__lt=int(ident))
+        activities = activities.filter(act_q)
+        events = events.filter(evt_q)
+    act_rows = list(activities.order_by("-occurred_at", "-pk")[: limit + 1])
+    evt_rows = list(events.order_by("-occurred_at", "-seq")[: limit + 1])
+    entries = [TimelineEntry("activity", a.occurred_at, activity=a) for a in act_rows] + [
+        TimelineEntry("audit", e.occurred_at, event=e) for e in evt_rows
+    ]
+    entries.sort(key=lambda e: e.key, reverse=True)
+    page = entries[:limit]
+    next_cursor = _encode(page[-1]) if len(entries) > limit else None
+    return Page(items=page, next_cursor=next_cursor)

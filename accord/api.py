@@ -1,0 +1,38 @@
+"""The REST API at ``/api/v1/``: one router per app, problem+json errors, OpenAPI 3."""
+
+from __future__ import annotations
+
+from accord.activities.api import router as activities
+from accord.audit.api import router as audit
+from accord.core.api_support import (
+    AccordNinjaAPI,
+    ActiveSessionAuth,
+    BearerTokenAuth,
+    install_error_handlers,
+)
+from accord.customers.api import accounts, contacts
+from accord.org.api import router as org
+from accord.sales.api import catalogue, leads, opportunities
+
+api = AccordNinjaAPI(
+    title="Accord API",
+    version="1.0.0",
+    description=(
+        "The REST API of Accord. Authenticate with a personal API token "
+        "(`Authorization: Bearer …`, see `accord token-create`) or a browser session "
+        "(CSRF token required on unsafe methods). Errors are `application/problem+json` "
+        "with a stable `code`; lists use cursor pagination (`next_cursor`)."
+    ),
+    auth=[BearerTokenAuth(), ActiveSessionAuth()],
+    urls_namespace="api",
+)
+install_error_handlers(api)
+
+api.add_router("/", org)
+api.add_router("/accounts", accounts)
+api.add_router("/contacts", contacts)
+api.add_router("/leads", leads)
+api.add_router("/opportunities", opportunities)
+api.add_router("/", catalogue)
+api.add_router("/activities", activities)
+api.add_router("/audit", audit)

@@ -1,0 +1,77 @@
+"""Append-only, hash-chained audit trail.
+
+Each event stores the SHA-256 of its own canonical content plus the previous event's hash,
+so altering, deleting, inserting or reordering rows breaks the chain that
+``accord audit-verify`` recomputes. ``AuditChainHead`` holds the latest sequence number and
+hash; writers lock it, which serialises appends and catches a truncated tail.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accord.core.context import Source
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Updated")
+    DELETE = "delete", _("Deleted")
+
+
+class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise TypeError("Audit events are append-only.")
+
+    def delete(self) -> NoReturn:
+        raise TypeError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    seq = models.BigIntegerField(primary_key=True)
+    occurred_at = models.DateTimeField()
+    actor_id = models.UUIDField(null=True, blank=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+    source = models.CharField(max_length=16, choices=[(s.value, s.value) for s in Source])
+    action = models.CharField(max_length=16, choices=AuditAction.choices)
+    record_type = models.CharField(max_length=64)
+    record_id = models.CharField(max_length=64)
+    record_label = models.CharField(max_length=255, blank=True)
+    changes = models.JSONField(default=dict)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        indexes = [
+            models.Index(fields=["record_type", "record_id", "seq"], name="audit_record"),
+            models.Index(fields=["actor_id", "seq"], name="audit_actor"),
+            models.Index(fields=["occurred_at"], name="audit_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.record_type}:{self.record_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("Audit events are append-only.")
+
+
+class AuditChainHead(models.Model):
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"head #{self.seq}"

@@ -1,0 +1,198 @@
+"""Shared pieces of the REST API: authentication, problem+json errors, schema helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+from pydantic import ConfigDict, Field
+
+from accord.core import context
+from accord.core.context import Source
+from accord.core.errors import DomainError, NotFound
+from accord.org.models import User
+from accord.org.services import api_token_authenticate
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class Problem(Schema):
+    """RFC 9457 problem details, with a stable machine-readable ``code``."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: dict[str, list[str]] = Field(default_factory=dict)
+    request_id: str = ""
+
+
+class InputSchema(Schema):
+    """Request bodies: unknown or read-only fields are refused, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def read_only(**kwargs: Any) -> Any:
+    return Field(json_schema_extra={"readOnly": True}, **kwargs)
+
+
+class BearerTokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = api_token_authenticate(token)
+        if user is not None:
+            request.user = user
+            context.update(actor=user, source=Source.API)
+        return user
+
+
+class ActiveSessionAuth(SessionAuth):
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is not None and not getattr(user, "is_active", False):
+            return None
+        return user
+
+
+def actor(request: HttpRequest) -> User:
+    user = request.auth if isinstance(getattr(request, "auth", None), User) else request.user
+    assert isinstance(user, User)
+    return user
+
+
+def problem_response(
+    request: HttpRequest,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: dict[str, list[str]] | None = None,
+) -> HttpResponse:
+    import json
+
+    body = Problem(
+        type=f"urn:accord:problem:{code}",
+        title=title,
+        status=status,
+        detail=detail,
+        code=code,
+        errors=errors or {},
+        request_id=context.current().request_id,
+    )
+    return HttpResponse(
+        json.dumps(body.model_dump(), ensure_ascii=False),
+        status=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def _loc_to_field(loc: list[Any] | tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "filters")]
+    return ".".join(parts) or "__all__"
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(DomainError)
+    def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return problem_response(
+            request,
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            errors=exc.errors,
+        )
+
+    @api.exception_handler(NinjaValidationError)
+    def invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors: dict[str, list[str]] = {}
+        for err in exc.errors:
+            errors.setdefault(_loc_to_field(err.get("loc", ())), []).append(
+                str(err.get("msg", "Invalid value."))
+            )
+        return problem_response(
+            request,
+            status=422,
+            code="invalid_request",
+            title="The request is not valid",
+            detail="Some fields are missing or invalid: " + ", ".join(sorted(errors)),
+            errors=errors,
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        response = problem_response(
+            request,
+            status=401,
+            code="not_authenticated",
+            title="Authentication required",
+            detail="Sign in, or send 'Authorization: Bearer <token>' with a valid API token.",
+        )
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @api.exception_handler(AuthorizationError)
+    def forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+        return problem_response(
+            request, status=403, code="csrf_failed", title="Forbidden", detail=str(exc)
+        )
+
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return domain_error(request, NotFound("No such record, or you may not see it."))
+
+    @api.exception_handler(HttpError)
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        csrf = exc.status_code == 403 and "CSRF" in str(exc)
+        return problem_response(
+            request,
+            status=exc.status_code,
+            code="csrf_failed" if csrf else "http_error",
+            title="Request failed",
+            detail=str(exc),
+        )
+
+
+ERROR_STATUSES = {
+    "400": "Malformed request",
+    "401": "Authentication required",
+    "403": "Not allowed",
+    "404": "Not found, or not visible to you",
+    "409": "Conflict with the current state",
+    "422": "Invalid input",
+}
+
+
+class AccordNinjaAPI(NinjaAPI):
+    """Documents every error response as problem+json in the OpenAPI schema."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        problem_ref = {"$ref": "#/components/schemas/Problem"}
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+            Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                for status, description in ERROR_STATUSES.items():
+                    responses.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {PROBLEM_CONTENT_TYPE: {"schema": problem_ref}},
+                        },
+                    )
+                for status, response in responses.items():
+                    content = response.get("content") or {}
+                    if str(status).startswith(("4", "5")) and "application/json" in content:
+                        content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
+        return schema

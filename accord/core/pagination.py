@@ -1,0 +1,99 @@
+"""Keyset (cursor) pagination: the cost of a page does not grow with its depth.
+
+A page is ordered by one field plus the primary key as a tie-breaker. The cursor is an
+opaque token holding the last row's values; the next page is ``WHERE (field, id) > (v, id)``
+(written out with OR so that SQLite and PostgreSQL both use the composite index).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model, Q, QuerySet
+
+from accord.core.errors import ValidationFailed
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+@dataclass
+class Page[T]:
+    items: list[T]
+    next_cursor: str | None
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    return value
+
+
+def encode_cursor(ordering: str, values: list[Any]) -> str:
+    raw = json.dumps({"o": ordering, "v": [_encode_value(v) for v in values]})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, ordering: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(data, dict) or data.get("o") != ordering:
+            raise ValueError("cursor belongs to another ordering")
+        values = data["v"]
+        if not isinstance(values, list) or len(values) != 2:
+            raise ValueError("malformed cursor")
+        if not all(isinstance(v, str | int | float | bool) for v in values):
+            raise ValueError("malformed cursor")
+        UUID(str(values[1]))
+        return values
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ValidationFailed(
+            "The cursor is not valid for this list and ordering; start again without it.",
+            code="invalid_cursor",
+            errors={"cursor": ["Invalid or expired cursor."]},
+        ) from exc
+
+
+def keyset_page[T: Model](
+    queryset: QuerySet[T],
+    *,
+    ordering: str,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Page[T]:
+    """One page of ``queryset`` ordered by ``ordering`` (a field name, ``-`` for descending)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    descending = ordering.startswith("-")
+    field = ordering.lstrip("-")
+    qs = queryset.order_by(f"-{field}", "-pk") if descending else queryset.order_by(field, "pk")
+    if cursor:
+        value, pk = decode_cursor(cursor, ordering)
+        op = "lt" if descending else "gt"
+        try:
+            qs = qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}))
+            rows = list(qs[: limit + 1])
+        except (ValueError, TypeError, DjangoValidationError) as exc:
+            raise ValidationFailed(
+                "The cursor is not valid for this list.",
+                code="invalid_cursor",
+                errors={"cursor": ["Invalid cursor."]},
+            ) from exc
+    else:
+        rows = list(qs[: limit + 1])
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(ordering, [getattr(last, field), last.pk])
+    return Page(items=rows, next_cursor=next_cursor)

@@ -1,0 +1,89 @@
+"""Reads on accounts and contacts, always through the visibility module."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db.models import Q
+
+from accord.core.errors import ValidationFailed
+from accord.core.pagination import Page, keyset_page
+from accord.core.selectors import search_fragment
+from accord.core.thai import normalise_tax_id
+from accord.customers.models import Account, Contact
+from accord.org.models import User
+from accord.territories import visibility
+
+ACCOUNT_ORDERINGS = (
+    "legal_name",
+    "-legal_name",
+    "created_at",
+    "-created_at",
+    "updated_at",
+    "-updated_at",
+)
+CONTACT_ORDERINGS = ("last_name", "-last_name", "created_at", "-created_at")
+
+
+def account_list(
+    *,
+    user: User,
+    search: str | None = None,
+    district: uuid.UUID | None = None,
+    status: str | None = None,
+    industry: str | None = None,
+    tax_id: str | None = None,
+    customer_code: str | None = None,
+    updated_since: dt.datetime | None = None,
+    ordering: str = "legal_name",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Account]:
+    from accord.customers.services import customer_code_is_valid
+
+    qs = visibility.accounts_visible_to(user)
+    if search:
+        qs = qs.filter(search_text__contains=search_fragment(search))
+    if district:
+        qs = qs.filter(district_id=district)
+    if status:
+        qs = qs.filter(status=status)
+    if industry:
+        qs = qs.filter(industry=industry)
+    if tax_id:
+        qs = qs.filter(tax_id=normalise_tax_id(tax_id))
+    if customer_code:
+        if not customer_code_is_valid(customer_code):
+            raise ValidationFailed(
+                "This is not a valid customer code (its check digit does not match).",
+                code="invalid_customer_code",
+                errors={"customer_code": ["Not a valid customer code."]},
+            )
+        qs = qs.filter(customer_code=customer_code.strip().upper())
+    if updated_since:
+        qs = qs.filter(updated_at__gte=updated_since)
+    return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit)
+
+
+def contact_list(
+    *,
+    user: User,
+    search: str | None = None,
+    account: uuid.UUID | None = None,
+    email: str | None = None,
+    is_active: bool | None = None,
+    ordering: str = "last_name",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[Contact]:
+    qs = visibility.contacts_visible_to(user)
+    if search:
+        qs = qs.filter(search_text__contains=search_fragment(search))
+    if account:
+        qs = qs.filter(account_id=account)
+    if email:
+        qs = qs.filter(Q(email__iexact=email) | Q(email_secondary__iexact=email))
+    if is_active is not None:
+        qs = qs.filter(is_active=is_active)
+    return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit)

@@ -1,0 +1,393 @@
+"""Writes on leads and opportunities.
+
+Stage changes go through the stage's data-entry template, so an opportunity cannot enter
+"Proposal" without the fields that stage needs — from the UI, the API, imports or a job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accord.audit.models import AuditAction
+from accord.audit.services import audit_record_change, snapshot
+from accord.core.errors import PermissionDenied, ValidationFailed
+from accord.core.services import (
+    apply_fields,
+    delete_or_conflict,
+    resolve,
+    save_or_conflict,
+    validate,
+)
+from accord.dataquality.models import RecordType
+from accord.dataquality.required import required_fields_check
+from accord.org.models import BusinessUnit, District, User
+from accord.sales.models import (
+    Lead,
+    Opportunity,
+    OpportunityLineItem,
+    Pipeline,
+    Product,
+    Stage,
+    StageOutcome,
+)
+from accord.territories import visibility
+
+LEAD_FIELDS = (
+    "company_name",
+    "first_name",
+    "last_name",
+    "job_title",
+    "email",
+    "phone",
+    "source",
+    "status",
+    "owner",
+    "business_unit",
+    "district",
+    "description",
+    "disqualified_reason",
+)
+OPPORTUNITY_FIELDS = (
+    "name",
+    "account",
+    "contact",
+    "business_unit",
+    "owner",
+    "pipeline",
+    "stage",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "lost_reason",
+    "next_step",
+    "description",
+)
+
+_MONEY = Decimal("0.01")
+
+
+def _active_users() -> Any:
+    return User.objects.filter(is_active=True)
+
+
+def _check_owner(actor: User, owner: User | None) -> None:
+    if owner is not None and not visibility.may_assign_to(actor, owner):
+        raise PermissionDenied(
+            "You may assign records only to yourself or to people who report to you.",
+            code="owner_not_assignable",
+            errors={"owner": ["You may not assign records to this person."]},
+        )
+
+
+# --- leads --------------------------------------------------------------------------------
+
+
+def lead_search_text(lead: Lead) -> str:
+    parts = [lead.company_name, lead.first_name, lead.last_name, lead.email, lead.phone]
+    return " ".join(p for p in parts if p).casefold()
+
+
+def _clean_lead_input(data: Mapping[str, Any]) -> dict[str, Any]:
+    clean = dict(data)
+    if isinstance(clean.get("company_name"), str):
+        clean["company_name"] = " ".join(clean["company_name"].split())
+    if "owner" in clean:
+        clean["owner"] = resolve(_active_users(), clean["owner"], field="owner", label="user")
+        if clean["owner"] is None:
+            raise ValidationFailed(errors={"owner": ["A lead needs an owner."]})
+    if "business_unit" in clean:
+        clean["business_unit"] = resolve(
+            BusinessUnit.objects.all(), clean["business_unit"], field="business_unit", label="unit"
+        )
+    if "district" in clean:
+        clean["district"] = resolve(
+            District.objects.all(), clean["district"], field="district", label="district"
+        )
+    if clean.get("status") == "converted":
+        raise ValidationFailed(
+            errors={"status": ["A lead becomes converted only by converting it."]}
+        )
+    return clean
+
+
+def _lead_save(lead: Lead, *, creating: bool) -> None:
+    required_fields_check(RecordType.LEAD, get=lambda f: getattr(lead, f, None))
+    if lead.status == "disqualified" and not lead.disqualified_reason.strip():
+        raise ValidationFailed(
+            errors={"disqualified_reason": ["Say why the lead is disqualified."]}
+        )
+    lead.search_text = lead_search_text(lead)
+    validate(lead, exclude=["converted_account"])
+    save_or_conflict(lead, force_insert=creating)
+
+
+@transaction.atomic
+def lead_create(*, actor: User, data: Mapping[str, Any]) -> Lead:
+    if not visibility.may_create_selling_records(actor):
+        raise PermissionDenied("Your role cannot create leads.", code="read_only")
+    clean = _clean_lead_input(data)
+    clean.setdefault("owner", actor)
+    lead = Lead()
+    apply_fields(lead, clean, LEAD_FIELDS)
+    if lead.business_unit_id is None:
+        lead.business_unit_id = lead.owner.business_unit_id
+    _check_owner(actor, lead.owner)
+    _lead_save(lead, creating=True)
+    audit_record_change(action=AuditAction.CREATE, instance=lead, after=snapshot(lead))
+    return lead
+
+
+@transaction.atomic
+def lead_update(*, actor: User, lead: Lead, data: Mapping[str, Any]) -> Lead:
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if not visibility.may_edit_lead(actor, lead):
+        raise PermissionDenied("You may not change this lead.", code="read_only")
+    if lead.status == "converted":
+        raise ValidationFailed(
+            "A converted lead is kept as it was converted.", code="lead_converted"
+        )
+    clean = _clean_lead_input(data)
+    before = snapshot(lead)
+    apply_fields(lead, clean, LEAD_FIELDS)
+    if "owner" in clean:
+        _check_owner(actor, lead.owner)
+    _lead_save(lead, creating=False)
+    audit_record_change(
+        action=AuditAction.UPDATE, instance=lead, before=before, after=snapshot(lead)
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_delete(*, actor: User, lead: Lead) -> None:
+    if not visibility.may_edit_lead(actor, lead):
+        raise PermissionDenied("You may not delete this lead.", code="read_only")
+    before = snapshot(lead)
+    pk = lead.pk
+    delete_or_conflict(lead, what="lead")
+    lead.pk = pk
+    audit_record_change(action=AuditAction.DELETE, instance=lead, before=before)
+
+
+# --- opportunities ------------------------------------------------------------------------
+
+
+def _clean_line_items(lines: Sequence[Mapping[str, Any]]) -> list[OpportunityLineItem]:
+    items: list[OpportunityLineItem] = []
+    errors: dict[str, list[str]] = {}
+    products = Product.objects.filter(is_active=True)
+    for index, line in enumerate(lines):
+        key = f"line_items.{index}"
+        try:
+            product = resolve(products, line.get("product"), field=key, label="product")
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+            continue
+        if product is None:
+            errors[f"{key}.product"] = ["Choose a product."]
+            continue
+        quantity = Decimal(str(line.get("quantity", 1)))
+        unit_price = line.get("unit_price")
+        unit_price = product.list_price if unit_price is None else Decimal(str(unit_price))
+        discount = Decimal(str(line.get("discount_percent") or 0))
+        if quantity <= 0:
+            errors[f"{key}.quantity"] = ["Quantity must be more than zero."]
+        if unit_price < 0:
+            errors[f"{key}.unit_price"] = ["Price cannot be negative."]
+        if not Decimal(0) <= discount <= Decimal(100):
+            errors[f"{key}.discount_percent"] = ["Discount is between 0 and 100 percent."]
+        total = (quantity * unit_price * (Decimal(100) - discount) / Decimal(100)).quantize(_MONEY)
+        items.append(
+            OpportunityLineItem(
+                product=product,
+                quantity=quantity,
+                unit_price=unit_price,
+                discount_percent=discount,
+                total=total,
+                position=index,
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return items
+
+
+def _clean_opportunity_input(actor: User, data: Mapping[str, Any]) -> dict[str, Any]:
+    clean = dict(data)
+    if isinstance(clean.get("name"), str):
+        clean["name"] = " ".join(clean["name"].split())
+    refs = {
+        "account": (visibility.accounts_visible_to(actor), "account"),
+        "business_unit": (BusinessUnit.objects.all(), "business unit"),
+        "owner": (_active_users(), "user"),
+        "pipeline": (Pipeline.objects.all(), "pipeline"),
+        "stage": (Stage.objects.select_related("pipeline"), "stage"),
+    }
+    for key, (qs, label) in refs.items():
+        if key in clean:
+            clean[key] = resolve(qs, clean[key], field=key, label=label)
+            if clean[key] is None:
+                raise ValidationFailed(errors={key: ["This field is required."]})
+    if clean.get("contact") is not None:
+        clean["contact"] = resolve(
+            visibility.contacts_visible_to(actor),
+            clean["contact"],
+            field="contact",
+            label="contact",
+        )
+    return clean
+
+
+def _opportunity_fix_pipeline(opp: Opportunity, clean: Mapping[str, Any]) -> None:
+    """Default the pipeline to the unit's, the stage to its first; check they agree."""
+    if opp.pipeline_id is None and opp.business_unit_id is not None:
+        pipeline = Pipeline.objects.filter(
+            business_unit_id=opp.business_unit_id, is_default=True
+        ).first()
+        if pipeline is None:
+            raise ValidationFailed(
+                errors={"pipeline": ["This business unit has no pipeline; choose one."]}
+            )
+        opp.pipeline = pipeline
+    if "stage" in clean and "pipeline" not in clean and opp.pipeline_id is not None:
+        if opp.stage.pipeline_id != opp.pipeline_id:
+            opp.pipeline = opp.stage.pipeline
+    if opp.stage_id is None and opp.pipeline_id is not None:
+        opp.stage = opp.pipeline.stages.order_by("position").first()  # type: ignore[assignment]
+    errors: dict[str, list[str]] = {}
+    if (
+        opp.pipeline_id
+        and opp.business_unit_id
+        and opp.pipeline.business_unit_id != opp.business_unit_id
+    ):
+        errors["pipeline"] = ["The pipeline belongs to another business unit."]
+    if opp.stage_id and opp.pipeline_id and opp.stage.pipeline_id != opp.pipeline_id:
+        errors["stage"] = ["The stage belongs to another pipeline."]
+    if opp.contact_id and opp.account_id and opp.contact.account_id != opp.account_id:
+        errors["contact"] = ["The contact works at another account."]
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
+def _opportunity_save(
+    opp: Opportunity, *, creating: bool, line_items: list[OpportunityLineItem] | None
+) -> None:
+    if line_items is not None and line_items:
+        opp.amount = sum((li.total for li in line_items), Decimal(0))
+    line_count = (
+        len(line_items) if line_items is not None else (0 if creating else opp.line_items.count())
+    )
+
+    def get(field: str) -> Any:
+        return line_count or None if field == "line_items" else getattr(opp, field, None)
+
+    stage = opp.stage if opp.stage_id is not None else None
+    required_fields_check(
+        RecordType.OPPORTUNITY, get=get, stage=stage, stage_name=stage.name if stage else None
+    )
+    if opp.amount is not None and opp.amount < 0:
+        raise ValidationFailed(errors={"amount": ["The amount cannot be negative."]})
+    closed = opp.stage_id is not None and opp.stage.outcome != StageOutcome.OPEN
+    if closed and opp.closed_at is None:
+        opp.closed_at = timezone.now()
+    elif not closed:
+        opp.closed_at = None
+    opp.search_text = " ".join(p for p in [opp.name, opp.next_step] if p).casefold()
+    validate(opp)
+    save_or_conflict(opp, force_insert=creating)
+    if line_items is not None:
+        opp.line_items.all().delete()
+        for item in line_items:
+            item.opportunity = opp
+        OpportunityLineItem.objects.bulk_create(line_items)
+
+
+def _line_items_snapshot(opp: Opportunity) -> list[dict[str, str]]:
+    return [
+        {
+            "product": str(li.product_id),
+            "quantity": str(li.quantity),
+            "unit_price": str(li.unit_price),
+            "discount_percent": str(li.discount_percent),
+            "total": str(li.total),
+        }
+        for li in opp.line_items.order_by("position")
+    ]
+
+
+@transaction.atomic
+def opportunity_create(*, actor: User, data: Mapping[str, Any]) -> Opportunity:
+    if not visibility.may_create_selling_records(actor):
+        raise PermissionDenied("Your role cannot create opportunities.", code="read_only")
+    clean = _clean_opportunity_input(actor, data)
+    clean.setdefault("owner", actor)
+    missing = [f for f in ("name", "account") if not clean.get(f)]
+    if missing:
+        raise ValidationFailed(errors={f: ["This field is required."] for f in missing})
+    opp = Opportunity()
+    apply_fields(opp, clean, OPPORTUNITY_FIELDS)
+    if opp.business_unit_id is None:
+        opp.business_unit_id = opp.owner.business_unit_id
+        if opp.business_unit_id is None:
+            raise ValidationFailed(errors={"business_unit": ["This field is required."]})
+    _check_owner(actor, opp.owner)
+    _opportunity_fix_pipeline(opp, clean)
+    lines = _clean_line_items(data["line_items"]) if data.get("line_items") is not None else None
+    _opportunity_save(opp, creating=True, line_items=lines)
+    after = snapshot(opp)
+    if lines:
+        after["line_items"] = _line_items_snapshot(opp)
+    audit_record_change(action=AuditAction.CREATE, instance=opp, after=after)
+    return opp
+
+
+@transaction.atomic
+def opportunity_update(
+    *, actor: User, opportunity: Opportunity, data: Mapping[str, Any]
+) -> Opportunity:
+    opp = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    if not visibility.may_edit_opportunity(actor, opp):
+        raise PermissionDenied("You may not change this opportunity.", code="read_only")
+    clean = _clean_opportunity_input(actor, data)
+    before = snapshot(opp)
+    lines = None
+    if data.get("line_items") is not None:
+        before["line_items"] = _line_items_snapshot(opp)
+        lines = _clean_line_items(data["line_items"])
+    apply_fields(opp, clean, OPPORTUNITY_FIELDS)
+    if "owner" in clean:
+        _check_owner(actor, opp.owner)
+    if "business_unit" in clean and "pipeline" not in clean and "stage" not in clean:
+        if opp.pipeline.business_unit_id != opp.business_unit_id:
+            opp.pipeline_id = None  # type: ignore[assignment]
+            opp.stage_id = None  # type: ignore[assignment]
+    _opportunity_fix_pipeline(opp, clean)
+    _opportunity_save(opp, creating=False, line_items=lines)
+    after = snapshot(opp)
+    if lines is not None:
+        after["line_items"] = _line_items_snapshot(opp)
+    audit_record_change(action=AuditAction.UPDATE, instance=opp, before=before, after=after)
+    return opp
+
+
+@transaction.atomic
+def opportunity_move_stage(*, actor: User, opportunity: Opportunity, stage: Stage) -> Opportunity:
+    """Move to ``stage`` (the pipeline board's drag and drop)."""
+    return opportunity_update(actor=actor, opportunity=opportunity, data={"stage": stage.pk})
+
+
+@transaction.atomic
+def opportunity_delete(*, actor: User, opportunity: Opportunity) -> None:
+    if not visibility.may_edit_opportunity(actor, opportunity):
+        raise PermissionDenied("You may not delete this opportunity.", code="read_only")
+    before = snapshot(opportunity)
+    before["line_items"] = _line_items_snapshot(opportunity)
+    pk = opportunity.pk
+    delete_or_conflict(opportunity, what="opportunity")
+    opportunity.pk = pk
+    audit_record_change(action=AuditAction.DELETE, instance=opportunity, before=before)
