@@ -12,7 +12,7 @@ from pydantic import Field
 
 from accord.activities.schemas import TimelinePage, timeline_item
 from accord.activities.selectors import record_timeline
-from accord.audit.schemas import AuditEventOut, AuditPage
+from accord.audit.schemas import AuditPage
 from accord.audit.selectors import record_audit_events
 from accord.core.api_support import actor
 from accord.org.models import User
@@ -28,19 +28,17 @@ def add_history_routes(
 ) -> None:
     def timeline(
         request: HttpRequest, record_id: uuid.UUID, q: Query[HistoryQuery]
-    ) -> TimelinePage:
+    ) -> dict[str, object]:
         record = get_visible(actor(request), record_id)
         page = record_timeline(user=actor(request), record=record, cursor=q.cursor, limit=q.limit)
-        return TimelinePage(
-            items=[timeline_item(e) for e in page.items], next_cursor=page.next_cursor
-        )
+        return {"items": [timeline_item(e) for e in page.items], "next_cursor": page.next_cursor}
 
-    def audit(request: HttpRequest, record_id: uuid.UUID, q: Query[HistoryQuery]) -> AuditPage:
+    def audit(
+        request: HttpRequest, record_id: uuid.UUID, q: Query[HistoryQuery]
+    ) -> dict[str, object]:
         record = get_visible(actor(request), record_id)
         page = record_audit_events(record=record, cursor=q.cursor, limit=q.limit)
-        return AuditPage(
-            items=[AuditEventOut.from_orm(e) for e in page.items], next_cursor=page.next_cursor
-        )
+        return {"items": page.items, "next_cursor": page.next_cursor}
 
     timeline.__name__ = f"{what}_timeline"
     audit.__name__ = f"{what}_audit"

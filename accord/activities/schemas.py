@@ -118,10 +118,6 @@ class TimelinePage(Schema):
     next_cursor: str | None
 
 
-def timeline_item(entry: TimelineEntry) -> TimelineItemOut:
-    return TimelineItemOut(
-        kind=entry.kind,
-        at=entry.at,
-        activity=ActivityOut.from_orm(entry.activity) if entry.activity else None,
-        event=AuditEventOut.from_orm(entry.event) if entry.event else None,
-    )
+def timeline_item(entry: TimelineEntry) -> dict[str, object]:
+    """A timeline entry as the response schema reads it (ninja resolves the nested rows)."""
+    return {"kind": entry.kind, "at": entry.at, "activity": entry.activity, "event": entry.event}
