@@ -149,7 +149,7 @@ def test_line_items_set_the_amount(org, api_as):
             },
         ],
     )
-    # 2 × 1000 + 3 × 500 × 0.9
+    # 2 * 1000 + 3 * 500 * 0.9
     assert Decimal(body["amount"]) == Decimal("3350.00")
     assert [Decimal(li["total"]) for li in body["line_items"]] == [
         Decimal("2000.00"),

@@ -9,17 +9,14 @@ from ninja import Schema
 from pydantic import Field
 
 from accord.activities.models import Activity, ActivityKind
-from accord.activities.selectors import ACTIVITY_ORDERINGS, TimelineEntry
+from accord.activities.selectors import ActivityOrdering, TimelineEntry
 from accord.audit.schemas import AuditEventOut
 from accord.core.api_support import InputSchema, read_only
-
-Kind = Literal[tuple(ActivityKind.values)]  # type: ignore[valid-type]
-ActivityOrdering = Literal[ACTIVITY_ORDERINGS]  # type: ignore[valid-type]
 
 
 class ActivityOut(Schema):
     id: uuid.UUID = read_only()
-    kind: Kind
+    kind: ActivityKind
     subject: str
     body: str
     start_at: dt.datetime | None
@@ -62,7 +59,7 @@ class ActivityOut(Schema):
 
 
 class ActivityPatch(InputSchema):
-    kind: Kind | None = None
+    kind: ActivityKind | None = None
     subject: str | None = Field(default=None, min_length=1, max_length=255)
     body: str | None = Field(default=None, max_length=20000)
     start_at: dt.datetime | None = None
@@ -81,8 +78,8 @@ class ActivityPatch(InputSchema):
 
 
 class ActivityIn(ActivityPatch):
-    kind: Kind  # type: ignore[assignment]
-    subject: str = Field(min_length=1, max_length=255)  # type: ignore[assignment]
+    kind: ActivityKind
+    subject: str = Field(min_length=1, max_length=255)
 
 
 class ActivityPage(Schema):
@@ -92,7 +89,7 @@ class ActivityPage(Schema):
 
 class ActivityFilters(Schema):
     search: str | None = Field(default=None, max_length=100)
-    kind: Kind | None = None
+    kind: ActivityKind | None = None
     account: uuid.UUID | None = None
     contact: uuid.UUID | None = None
     lead: uuid.UUID | None = None

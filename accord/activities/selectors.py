@@ -20,7 +20,7 @@ from accord.core.selectors import search_fragment
 from accord.org.models import User
 from accord.territories import visibility
 
-ACTIVITY_ORDERINGS = ("-occurred_at", "occurred_at", "created_at", "-created_at")
+ActivityOrdering = Literal["-occurred_at", "occurred_at", "created_at", "-created_at"]
 
 
 def activity_list(
@@ -36,7 +36,7 @@ def activity_list(
     is_done: bool | None = None,
     occurred_from: dt.datetime | None = None,
     occurred_to: dt.datetime | None = None,
-    ordering: str = "-occurred_at",
+    ordering: ActivityOrdering = "-occurred_at",
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Activity]:

@@ -9,9 +9,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accord.activities.models import Activity, ActivityKind
 from accord.audit.models import AuditAction
 from accord.audit.services import audit_record_change, snapshot
-from accord.activities.models import Activity, ActivityKind
 from accord.core.errors import PermissionDenied, ValidationFailed
 from accord.core.services import (
     apply_fields,
@@ -65,14 +65,15 @@ def _clean_activity_input(actor: User, data: Mapping[str, Any]) -> dict[str, Any
 def _link_and_check(activity: Activity) -> None:
     """Fill the account from the contact or opportunity; links must agree."""
     errors: dict[str, list[str]] = {}
+    contact, opportunity = activity.contact, activity.opportunity
     if activity.account_id is None:
-        if activity.opportunity_id is not None:
-            activity.account_id = activity.opportunity.account_id
-        elif activity.contact_id is not None:
-            activity.account_id = activity.contact.account_id
-    if activity.contact_id and activity.contact.account_id != activity.account_id:
+        if opportunity is not None:
+            activity.account_id = opportunity.account_id
+        elif contact is not None:
+            activity.account_id = contact.account_id
+    if contact is not None and contact.account_id != activity.account_id:
         errors["contact"] = ["The contact works at another account."]
-    if activity.opportunity_id and activity.opportunity.account_id != activity.account_id:
+    if opportunity is not None and opportunity.account_id != activity.account_id:
         errors["opportunity"] = ["The opportunity belongs to another account."]
     if not (activity.account_id or activity.lead_id):
         errors["account"] = ["Link the activity to an account, contact, lead or opportunity."]
@@ -114,7 +115,7 @@ def activity_create(*, actor: User, data: Mapping[str, Any]) -> Activity:
     clean = _clean_activity_input(actor, data)
     if not clean.get("performed_by"):
         clean["performed_by"] = actor
-    activity = Activity(occurred_at=None)
+    activity = Activity()
     apply_fields(activity, clean, ACTIVITY_FIELDS)
     if not visibility.may_assign_to(actor, activity.performed_by):
         raise PermissionDenied(

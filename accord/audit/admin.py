@@ -11,7 +11,7 @@ from accord.org.models import Role
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(RoleAccessMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEventAdmin(RoleAccessMixin, admin.ModelAdmin):
     """Read-only: the application never changes or deletes audit events."""
 
     admin_roles = frozenset({Role.ADMINISTRATOR})

@@ -58,11 +58,11 @@ class RoleAccessMixin:
         return _has_role(request, self.admin_roles)
 
 
-class AuditedInline(RoleAccessMixin, admin.TabularInline):  # type: ignore[type-arg]
+class AuditedInline(RoleAccessMixin, admin.TabularInline):
     extra = 0
 
 
-class AuditedAdmin(RoleAccessMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditedAdmin(RoleAccessMixin, admin.ModelAdmin):
     """Writes an audit event for every add, change and delete, in the admin's transaction."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
@@ -87,11 +87,11 @@ class AuditedAdmin(RoleAccessMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> None:
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
-            before = snapshot(obj)
+            gone = snapshot(obj)
             pk = obj.pk
             obj.delete()
             obj.pk = pk
-            audit_record_change(action=AuditAction.DELETE, instance=obj, before=before)
+            audit_record_change(action=AuditAction.DELETE, instance=obj, before=gone)
         for obj in instances:
             adding = obj._state.adding
             before = None if adding else snapshot(type(obj).objects.get(pk=obj.pk))

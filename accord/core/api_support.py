@@ -60,7 +60,8 @@ class ActiveSessionAuth(SessionAuth):
 
 
 def actor(request: HttpRequest) -> User:
-    user = request.auth if isinstance(getattr(request, "auth", None), User) else request.user
+    auth = getattr(request, "auth", None)
+    user = auth if isinstance(auth, User) else request.user
     assert isinstance(user, User)
     return user
 

@@ -35,7 +35,7 @@ class ExecutionContext:
     ip: str = ""
 
 
-_current: ContextVar[ExecutionContext] = ContextVar("accord_context", default=ExecutionContext())
+_current: ContextVar[ExecutionContext] = ContextVar("accord_context", default=ExecutionContext())  # noqa: B039 - frozen dataclass
 
 
 def current() -> ExecutionContext:

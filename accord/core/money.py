@@ -15,14 +15,14 @@ def default_currency() -> str:
     return str(settings.ACCORD_DEFAULT_CURRENCY)
 
 
-def AmountField(**kwargs: object) -> models.DecimalField:  # noqa: N802 - reads like a field
+def AmountField(**kwargs: object) -> models.DecimalField:
     kwargs.setdefault("max_digits", MONEY_DIGITS)
     kwargs.setdefault("decimal_places", MONEY_PLACES)
     kwargs.setdefault("default", Decimal("0"))
     return models.DecimalField(**kwargs)  # type: ignore[arg-type]
 
 
-def CurrencyField(**kwargs: object) -> models.CharField:  # noqa: N802
+def CurrencyField(**kwargs: object) -> models.CharField:
     kwargs.setdefault("max_length", 3)
     kwargs.setdefault("default", default_currency)
     return models.CharField(**kwargs)  # type: ignore[arg-type]

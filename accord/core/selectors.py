@@ -6,6 +6,7 @@ import re
 import uuid
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 
 from accord.core.errors import NotFound
@@ -22,5 +23,5 @@ def get_visible[M: Model](queryset: QuerySet[M], pk: Any, *, what: str = "record
     """The record with ``pk`` in ``queryset`` (already narrowed to what the user may see)."""
     try:
         return queryset.get(pk=uuid.UUID(str(pk)))
-    except (ValueError, queryset.model.DoesNotExist) as exc:
+    except (ValueError, ObjectDoesNotExist) as exc:
         raise NotFound(f"No such {what}, or you may not see it.") from exc

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models
 from django.db.models.deletion import ProtectedError, RestrictedError
@@ -23,7 +24,7 @@ def resolve[M: models.Model](
         value = value.pk
     try:
         return queryset.get(pk=uuid.UUID(str(value)))
-    except (ValueError, queryset.model.DoesNotExist) as exc:
+    except (ValueError, ObjectDoesNotExist) as exc:
         raise ValidationFailed(errors={field: [f"Unknown {label}."]}) from exc
 
 
@@ -39,15 +40,26 @@ def apply_fields(instance: models.Model, data: Mapping[str, Any], fields: Iterab
 def _is_text_field(instance: models.Model, name: str) -> bool:
     try:
         field = instance._meta.get_field(name)
-    except Exception:  # noqa: BLE001 - not a model field
+    except Exception:
         return False
     return isinstance(field, models.CharField | models.TextField) and not field.null
 
 
 def validate(instance: models.Model, *, exclude: Iterable[str] | None = None) -> None:
-    """Run model validation (field validators, choices, constraints) as a domain error."""
+    """Run model validation (field validators, choices, constraints) as a domain error.
+
+    Foreign keys the service already resolved to a loaded record are not looked up again.
+    """
+    skip = set(exclude or [])
+    for field in instance._meta.concrete_fields:
+        if (
+            field.is_relation
+            and field.is_cached(instance)  # type: ignore[attr-defined]
+            and field.get_cached_value(instance) is not None  # type: ignore[attr-defined]
+        ):
+            skip.add(field.name)
     try:
-        instance.full_clean(exclude=list(exclude or []))
+        instance.full_clean(exclude=sorted(skip))
     except DjangoValidationError as exc:
         raise ValidationFailed.from_django(exc) from exc
 

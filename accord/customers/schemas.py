@@ -9,12 +9,9 @@ from pydantic import Field
 
 from accord.core.api_support import InputSchema, read_only
 from accord.customers.models import Account, AccountStatus, Contact, Industry
-from accord.customers.selectors import ACCOUNT_ORDERINGS, CONTACT_ORDERINGS
+from accord.customers.selectors import AccountOrdering, ContactOrdering
 
-IndustryCode = Literal[tuple(Industry.values)]  # type: ignore[valid-type]
 WritableStatus = Literal["active", "dormant"]
-AccountOrdering = Literal[ACCOUNT_ORDERINGS]  # type: ignore[valid-type]
-ContactOrdering = Literal[CONTACT_ORDERINGS]  # type: ignore[valid-type]
 Lang = Literal["en", "th"]
 
 Str255 = Field(default=None, max_length=255)
@@ -41,7 +38,7 @@ class AccountOut(Schema):
     postal_code: str
     country: str
     shipping_address: str
-    status: Literal[tuple(AccountStatus.values)]  # type: ignore[valid-type]
+    status: AccountStatus
     merged_into: uuid.UUID | None = read_only()
     created_at: dt.datetime = read_only()
     updated_at: dt.datetime = read_only()
@@ -61,7 +58,7 @@ class AccountPatch(InputSchema):
     name_en: str | None = Str255
     tax_id: str | None = Field(default=None, max_length=20, description="13 digits; dashes ok")
     branch_code: str | None = Field(default=None, pattern=r"^\d{5}$")
-    industry: IndustryCode | Literal[""] | None = None
+    industry: Industry | Literal[""] | None = None
     district: uuid.UUID | None = None
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=254)
@@ -78,7 +75,7 @@ class AccountPatch(InputSchema):
 
 
 class AccountIn(AccountPatch):
-    legal_name: str = Field(min_length=1, max_length=255)  # type: ignore[assignment]
+    legal_name: str = Field(min_length=1, max_length=255)
 
 
 class AccountPage(Schema):
@@ -89,8 +86,8 @@ class AccountPage(Schema):
 class AccountFilters(Schema):
     search: str | None = Field(default=None, max_length=100, description="Name, code, tax ID…")
     district: uuid.UUID | None = None
-    status: Literal[tuple(AccountStatus.values)] | None = None  # type: ignore[valid-type]
-    industry: IndustryCode | None = None
+    status: AccountStatus | None = None
+    industry: Industry | None = None
     tax_id: str | None = Field(default=None, max_length=20)
     customer_code: str | None = Field(default=None, max_length=20)
     updated_since: dt.datetime | None = None
@@ -145,8 +142,8 @@ class ContactPatch(InputSchema):
 
 
 class ContactIn(ContactPatch):
-    account: uuid.UUID  # type: ignore[assignment]
-    first_name: str = Field(min_length=1, max_length=120)  # type: ignore[assignment]
+    account: uuid.UUID
+    first_name: str = Field(min_length=1, max_length=120)
 
 
 class ContactPage(Schema):

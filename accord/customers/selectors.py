@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 from django.db.models import Q
 
@@ -15,15 +16,15 @@ from accord.customers.models import Account, Contact
 from accord.org.models import User
 from accord.territories import visibility
 
-ACCOUNT_ORDERINGS = (
+AccountOrdering = Literal[
     "legal_name",
     "-legal_name",
     "created_at",
     "-created_at",
     "updated_at",
     "-updated_at",
-)
-CONTACT_ORDERINGS = ("last_name", "-last_name", "created_at", "-created_at")
+]
+ContactOrdering = Literal["last_name", "-last_name", "created_at", "-created_at"]
 
 
 def account_list(
@@ -36,7 +37,7 @@ def account_list(
     tax_id: str | None = None,
     customer_code: str | None = None,
     updated_since: dt.datetime | None = None,
-    ordering: str = "legal_name",
+    ordering: AccountOrdering = "legal_name",
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Account]:
@@ -73,7 +74,7 @@ def contact_list(
     account: uuid.UUID | None = None,
     email: str | None = None,
     is_active: bool | None = None,
-    ordering: str = "last_name",
+    ordering: ContactOrdering = "last_name",
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Contact]:

@@ -44,7 +44,7 @@ class TeamAdmin(AuditedAdmin):
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, DjangoUserAdmin):  # type: ignore[misc]
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     list_display = ["username", "first_name", "last_name", "role", "business_unit", "is_active"]
     list_filter = ["role", "business_unit", "is_active"]
     search_fields = [
@@ -58,7 +58,8 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):  # type: ignore[misc]
     filter_horizontal = ["districts"]
     autocomplete_fields = ["manager"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets[:2],  # type: ignore[misc]
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
         ("Thai name", {"fields": ("first_name_th", "last_name_th", "phone", "language")}),
         (
             "Place in the organisation",

@@ -966,18 +966,34 @@ LOST_REASONS = (
     "Incumbent vendor renewed at a discount",
     "Project cancelled after management change",
 )
-NEXT_STEPS = (
-    "Send revised quotation",
-    "Arrange a demo at the customer's office",
-    "Meet the purchasing manager",
-    "Confirm budget with finance",
-    "Site survey for device placement",
-    "Prepare proof of concept",
-    "Present proposal to the board",
-    "Follow up on contract signature",
-    "นัดสาธิตเครื่องที่สำนักงานลูกค้า",
-    "ส่งใบเสนอราคาฉบับแก้ไข",
-)
+# Next steps that fit an open stage, by stage position (1 = Prospecting … 5 = Negotiation).
+NEXT_STEPS: dict[int, tuple[str, ...]] = {
+    1: (
+        "Introductory call with the office manager",
+        "Meet the purchasing manager",
+        "Send company profile and references",
+    ),
+    2: (
+        "Confirm budget with finance",
+        "Site survey for device placement",
+        "นัดสาธิตเครื่องที่สำนักงานลูกค้า",
+    ),
+    3: (
+        "Arrange a demo at the customer's office",
+        "Prepare proof of concept",
+        "Collect current print volumes",
+    ),
+    4: (
+        "Send revised quotation",
+        "Present proposal to the board",
+        "ส่งใบเสนอราคาฉบับแก้ไข",
+    ),
+    5: (
+        "Agree payment terms",
+        "Follow up on contract signature",
+        "Confirm delivery and installation date",
+    ),
+}
 LEAD_DESCRIPTIONS = (
     "Asked for a quotation through the website.",
     "Met at the Office Solutions Expo at BITEC.",
@@ -998,7 +1014,7 @@ ACTIVITY_SUBJECTS: dict[str, tuple[str, ...]] = {
     ActivityKind.VISIT: (
         "Site visit: review print volumes",
         "Quarterly business review",
-        "Demo of {solution}",
+        "Demo: {solution}",
         "Introduce the new account manager",
         "Survey for device placement",
         "Follow-up visit after installation",
@@ -1008,7 +1024,7 @@ ACTIVITY_SUBJECTS: dict[str, tuple[str, ...]] = {
         "Follow-up call on quotation",
         "Check delivery date",
         "Call about contract renewal",
-        "Discuss requirements for {solution}",
+        "Discuss requirements: {solution}",
         "Confirm meeting time",
         "Service complaint follow-up",
         "โทรติดตามใบเสนอราคา",
@@ -1023,12 +1039,12 @@ ACTIVITY_SUBJECTS: dict[str, tuple[str, ...]] = {
     ActivityKind.EMAIL: (
         "Sent quotation",
         "Sent product brochure",
-        "Sent proposal draft for {solution}",
+        "Sent proposal draft: {solution}",
         "Sent contract for signature",
         "Replied to pricing question",
     ),
     ActivityKind.TASK: (
-        "Prepare quotation for {solution}",
+        "Prepare quotation: {solution}",
         "Send revised proposal",
         "Arrange a demo unit",
         "Collect company certificate for account update",
@@ -1185,14 +1201,21 @@ def demo_logins() -> list[DemoLogin]:
     """The demo users who exist, in the documented order."""
     users = {
         u.username: u
-        for u in User.objects.filter(username__in=DEMO_USERNAMES).select_related("business_unit")
+        for u in User.objects.filter(username__in=DEMO_USERNAMES).select_related(
+            "business_unit", "region"
+        )
     }
     rows = []
     for username in DEMO_USERNAMES:
         user = users.get(username)
         if user is None:
             continue
-        unit = user.business_unit.name if user.business_unit else ""
+        if user.business_unit is not None:
+            unit = user.business_unit.name
+        elif user.region is not None:
+            unit = f"region {user.region.name}"
+        else:
+            unit = ""
         rows.append(DemoLogin(username, user.get_full_name(), str(user.get_role_display()), unit))
     return rows
 
@@ -1538,17 +1561,20 @@ class _DemoLoader:
                 kind = self.rng.choice(("school", "international", "college"))
                 if kind == "school":
                     name_en, name_th = f"{root}wittaya School", f"โรงเรียน{root_th}วิทยา"
+                    base = f"{_slug(root)}wittaya"
                 elif kind == "international":
                     name_en, name_th = (
                         f"{root} International School",
                         f"โรงเรียนนานาชาติ{root_th}",
                     )
+                    base = f"{_slug(root)}-is"
                 else:
                     name_en, name_th = f"{root} Technological College", f"วิทยาลัยเทคโนโลยี{root_th}"
+                    base = f"{_slug(root)}tech"
                 if name_en not in self.used_names:
                     self.used_names.add(name_en)
                     break
-            domain = self._domain(_slug(name_en)[:24], "ac.th")
+            domain = self._domain(base, "ac.th")
             tax_id = self._tax_id("0993000")
             legal_name = name_th
         else:
@@ -1564,7 +1590,7 @@ class _DemoLoader:
         if self.rng.random() < 0.4:
             number += f"/{self.rng.randint(1, 99)}"
         line2 = ""
-        if self.rng.random() < 0.25:
+        if is_company and self.rng.random() < 0.25:
             root = name_en.split()[0]
             line2 = f"Floor {self.rng.randint(2, 32)}, {root} Tower"
         data: dict[str, Any] = {
@@ -1762,10 +1788,11 @@ class _DemoLoader:
                 data["amount"] = Decimal(self.rng.randrange(50_000, 3_000_000, 5_000))
             if stage.outcome == StageOutcome.OPEN:
                 if stage.position > 1 or self.rng.random() < 0.8:
-                    days = self.rng.randint(-20, 180) if self.rng.random() < 0.12 else None
-                    days = days if days is not None else self.rng.randint(7, 180)
+                    # Some open deals have slipped past their close date (reports flag them).
+                    slipped = self.rng.random() < 0.1
+                    days = self.rng.randint(-30, -1) if slipped else self.rng.randint(7, 180)
                     data["expected_close_date"] = self.today + dt.timedelta(days=days)
-                data["next_step"] = self.rng.choice(NEXT_STEPS)
+                data["next_step"] = self.rng.choice(NEXT_STEPS[stage.position])
             else:
                 data["expected_close_date"] = self.today - dt.timedelta(
                     days=self.rng.randint(1, 170)
@@ -1814,6 +1841,8 @@ class _DemoLoader:
                     actor = self.rng.choice(self.reps)
                     owner = actor.username
                 opps = self.opportunities.get(owner, [])
+                if start > self.now:  # plans are made for deals still open
+                    opps = [o for o in opps if o[0].stage.outcome == StageOutcome.OPEN]
                 if opps and self.rng.random() < 0.45:
                     opportunity, solution = self.rng.choice(opps)
                     info = self.account_info[opportunity.account_id]
@@ -1827,8 +1856,10 @@ class _DemoLoader:
                     solution = self.rng.choice(SOLUTIONS[unit.code])[0]
                 if contact is None and self.rng.random() < 0.7:
                     contact = self.rng.choice(self.contacts[info.account.pk])
-                data["account"] = info.account
-                data["contact"] = contact
+                if "opportunity" not in data:  # else the service takes the opportunity's
+                    data["account"] = info.account
+                if contact is not None:
+                    data["contact"] = contact
                 if kind == ActivityKind.VISIT:
                     data["latitude"] = Decimal(
                         f"{info.place.latitude + self.rng.uniform(-0.008, 0.008):.6f}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -128,8 +128,6 @@ class User(AbstractUser):
     last_name_th = models.CharField(max_length=150, blank=True)
     phone = models.CharField(max_length=32, blank=True)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
-
-    objects = UserManager()
 
     class Meta:
         ordering = ["username"]

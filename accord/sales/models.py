@@ -200,4 +200,4 @@ class OpportunityLineItem(BaseModel):
         ordering = ["opportunity", "position"]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × {self.product_id}"
+        return f"{self.quantity} x {self.product_id}"

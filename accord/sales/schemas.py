@@ -21,13 +21,9 @@ from accord.sales.models import (
     Stage,
     StageOutcome,
 )
-from accord.sales.selectors import LEAD_ORDERINGS, OPPORTUNITY_ORDERINGS
+from accord.sales.selectors import LeadOrdering, OpportunityOrdering
 
-Source = Literal[tuple(LeadSource.values)]  # type: ignore[valid-type]
-Status = Literal[tuple(LeadStatus.values)]  # type: ignore[valid-type]
 WritableStatus = Literal["new", "working", "qualified", "disqualified"]
-LeadOrdering = Literal[LEAD_ORDERINGS]  # type: ignore[valid-type]
-OpportunityOrdering = Literal[OPPORTUNITY_ORDERINGS]  # type: ignore[valid-type]
 Money = Field(default=None, ge=0, max_digits=16, decimal_places=2)
 Currency = Field(default=None, pattern=r"^[A-Z]{3}$")
 
@@ -40,8 +36,8 @@ class LeadOut(Schema):
     job_title: str
     email: str
     phone: str
-    source: Source
-    status: Status
+    source: LeadSource
+    status: LeadStatus
     owner: uuid.UUID
     business_unit: uuid.UUID | None
     district: uuid.UUID | None
@@ -75,7 +71,7 @@ class LeadPatch(InputSchema):
     job_title: str | None = Field(default=None, max_length=120)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
-    source: Source | None = None
+    source: LeadSource | None = None
     status: WritableStatus | None = None
     owner: uuid.UUID | None = None
     business_unit: uuid.UUID | None = None
@@ -85,7 +81,7 @@ class LeadPatch(InputSchema):
 
 
 class LeadIn(LeadPatch):
-    company_name: str = Field(min_length=1, max_length=255)  # type: ignore[assignment]
+    company_name: str = Field(min_length=1, max_length=255)
 
 
 class LeadPage(Schema):
@@ -95,8 +91,8 @@ class LeadPage(Schema):
 
 class LeadFilters(Schema):
     search: str | None = Field(default=None, max_length=100)
-    status: Status | None = None
-    source: Source | None = None
+    status: LeadStatus | None = None
+    source: LeadSource | None = None
     owner: uuid.UUID | None = None
     business_unit: uuid.UUID | None = None
     district: uuid.UUID | None = None
@@ -194,8 +190,8 @@ class OpportunityPatch(InputSchema):
 
 
 class OpportunityIn(OpportunityPatch):
-    name: str = Field(min_length=1, max_length=255)  # type: ignore[assignment]
-    account: uuid.UUID  # type: ignore[assignment]
+    name: str = Field(min_length=1, max_length=255)
+    account: uuid.UUID
 
 
 class OpportunityPage(Schema):
@@ -209,7 +205,7 @@ class OpportunityFilters(Schema):
     owner: uuid.UUID | None = None
     business_unit: uuid.UUID | None = None
     stage: uuid.UUID | None = None
-    outcome: Literal[tuple(StageOutcome.values)] | None = None  # type: ignore[valid-type]
+    outcome: StageOutcome | None = None
     close_from: dt.date | None = None
     close_to: dt.date | None = None
     ordering: OpportunityOrdering = "-created_at"
@@ -223,8 +219,8 @@ class StageOut(Schema):
     name_th: str
     position: int
     probability: int
-    forecast_category: Literal[tuple(ForecastCategory.values)]  # type: ignore[valid-type]
-    outcome: Literal[tuple(StageOutcome.values)]  # type: ignore[valid-type]
+    forecast_category: ForecastCategory
+    outcome: StageOutcome
     color: str
     required_fields: list[str]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
 from django.db.models import QuerySet
 
@@ -13,8 +14,8 @@ from accord.org.models import User
 from accord.sales.models import Lead, Opportunity, Pipeline, Product
 from accord.territories import visibility
 
-LEAD_ORDERINGS = ("company_name", "-company_name", "created_at", "-created_at")
-OPPORTUNITY_ORDERINGS = ("name", "-name", "created_at", "-created_at", "amount", "-amount")
+LeadOrdering = Literal["company_name", "-company_name", "created_at", "-created_at"]
+OpportunityOrdering = Literal["name", "-name", "created_at", "-created_at", "amount", "-amount"]
 
 
 def lead_list(
@@ -26,7 +27,7 @@ def lead_list(
     owner: uuid.UUID | None = None,
     business_unit: uuid.UUID | None = None,
     district: uuid.UUID | None = None,
-    ordering: str = "-created_at",
+    ordering: LeadOrdering = "-created_at",
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Lead]:
@@ -55,7 +56,7 @@ def opportunity_list(
     outcome: str | None = None,
     close_from: dt.date | None = None,
     close_to: dt.date | None = None,
-    ordering: str = "-created_at",
+    ordering: OpportunityOrdering = "-created_at",
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Opportunity]:

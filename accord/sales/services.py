@@ -254,11 +254,16 @@ def _opportunity_fix_pipeline(opp: Opportunity, clean: Mapping[str, Any]) -> Non
                 errors={"pipeline": ["This business unit has no pipeline; choose one."]}
             )
         opp.pipeline = pipeline
-    if "stage" in clean and "pipeline" not in clean and opp.pipeline_id is not None:
-        if opp.stage.pipeline_id != opp.pipeline_id:
-            opp.pipeline = opp.stage.pipeline
+    moved_to_other_pipeline = (
+        "stage" in clean
+        and "pipeline" not in clean
+        and opp.pipeline_id is not None
+        and opp.stage.pipeline_id != opp.pipeline_id
+    )
+    if moved_to_other_pipeline:
+        opp.pipeline = opp.stage.pipeline
     if opp.stage_id is None and opp.pipeline_id is not None:
-        opp.stage = opp.pipeline.stages.order_by("position").first()  # type: ignore[assignment]
+        opp.stage = opp.pipeline.stages.order_by("position").first()
     errors: dict[str, list[str]] = {}
     if (
         opp.pipeline_id
@@ -268,7 +273,8 @@ def _opportunity_fix_pipeline(opp: Opportunity, clean: Mapping[str, Any]) -> Non
         errors["pipeline"] = ["The pipeline belongs to another business unit."]
     if opp.stage_id and opp.pipeline_id and opp.stage.pipeline_id != opp.pipeline_id:
         errors["stage"] = ["The stage belongs to another pipeline."]
-    if opp.contact_id and opp.account_id and opp.contact.account_id != opp.account_id:
+    contact = opp.contact
+    if contact is not None and opp.account_id and contact.account_id != opp.account_id:
         errors["contact"] = ["The contact works at another account."]
     if errors:
         raise ValidationFailed(errors=errors)
@@ -362,10 +368,11 @@ def opportunity_update(
     apply_fields(opp, clean, OPPORTUNITY_FIELDS)
     if "owner" in clean:
         _check_owner(actor, opp.owner)
-    if "business_unit" in clean and "pipeline" not in clean and "stage" not in clean:
-        if opp.pipeline.business_unit_id != opp.business_unit_id:
-            opp.pipeline_id = None  # type: ignore[assignment]
-            opp.stage_id = None  # type: ignore[assignment]
+    unit_changed_alone = "business_unit" in clean and not {"pipeline", "stage"} & clean.keys()
+    if unit_changed_alone and opp.pipeline.business_unit_id != opp.business_unit_id:
+        # Moving to another unit without naming a stage: start in that unit's pipeline.
+        opp.pipeline_id = None  # type: ignore[assignment]
+        opp.stage_id = None  # type: ignore[assignment]
     _opportunity_fix_pipeline(opp, clean)
     _opportunity_save(opp, creating=False, line_items=lines)
     after = snapshot(opp)

@@ -42,7 +42,10 @@ def _subordinate_ids(user: User) -> set[uuid.UUID]:
     frontier = {user.pk}
     while frontier:
         frontier = (
-            set(User.objects.filter(manager_id__in=frontier).order_by().values_list("pk", flat=True)) - found
+            set(
+                User.objects.filter(manager_id__in=frontier).order_by().values_list("pk", flat=True)
+            )
+            - found
         )
         found |= frontier
     return found

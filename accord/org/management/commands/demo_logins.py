@@ -25,15 +25,14 @@ class Command(BaseCommand):
             self.stdout.write("No demo users yet: run `accord demo-data` first.")
             return
         self.stdout.write("")
-        headers = ("username", "name", "role", "business unit")
+        headers = ("username", "name", "role", "business unit / region")
         table = [headers] + [(r.username, r.name, r.role, r.unit or "-") for r in rows]
         widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
         for n, row in enumerate(table):
-            self.stdout.write(
-                "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
-            )
+            cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            self.stdout.write(("  " + "  ".join(cells)).rstrip())
             if n == 0:
-                self.stdout.write("  " + "  ".join("-" * w for w in widths))
+                self.stdout.write("  " + "  ".join("-" * width for width in widths))
         self.stdout.write("")
         self.stdout.write(self.style.WARNING(f"Password for every demo user: {demo.DEMO_PASSWORD}"))
         self.stdout.write("")
