@@ -175,3 +175,35 @@ def test_request_id_is_echoed_and_recorded(org, api_as):
     assert [(e["action"], e["request_id"], e["source"]) for e in audit] == [
         ("create", "trace-42", "api")
     ]
+
+
+def test_out_of_range_datetimes_are_422_not_500(org, api_as):
+    # found by schemathesis on PostgreSQL: a +22:02 offset in year 584 was a server error
+    api = api_as(org.steward)
+    response = api.get("/activities", occurred_from="0584-06-24T03:47:18.540435+22:02")
+    assert response.status_code == 422
+    assert "occurred_from" in response.json()["errors"]
+    assert api.get("/activities", occurred_from="2026-11-01T00:00:00+07:00").status_code == 200
+
+
+def test_nul_characters_are_422_not_500(org, api_as):
+    api = api_as(org.steward)
+    assert api.get("/accounts", search="si\x00am").status_code == 422
+    response = api.post("/accounts", {"legal_name": "Nul\x00 Co., Ltd."})
+    assert response.status_code == 422
+    assert "legal_name" in response.json()["errors"]
+
+
+def test_naive_datetimes_are_read_in_the_configured_time_zone(org, api_as):
+    api = api_as(org.rep)
+    account = make_account(org)
+    body = api.post(
+        "/activities",
+        {
+            "kind": "call",
+            "subject": "Naive",
+            "account": str(account.pk),
+            "start_at": "2026-11-20T10:00:00",
+        },
+    ).json()
+    assert body["start_at"] == "2026-11-20T03:00:00Z"

@@ -7,18 +7,18 @@ from collections.abc import Callable
 
 from django.db.models import Model
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from pydantic import Field
 
 from accord.activities.schemas import TimelinePage, timeline_item
 from accord.activities.selectors import record_timeline
 from accord.audit.schemas import AuditPage
 from accord.audit.selectors import record_audit_events
-from accord.core.api_support import actor
+from accord.core.api_support import QuerySchema, actor
 from accord.org.models import User
 
 
-class HistoryQuery(Schema):
+class HistoryQuery(QuerySchema):
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)
 

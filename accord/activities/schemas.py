@@ -11,7 +11,7 @@ from pydantic import Field
 from accord.activities.models import Activity, ActivityKind
 from accord.activities.selectors import ActivityOrdering, TimelineEntry
 from accord.audit.schemas import AuditEventOut
-from accord.core.api_support import InputSchema, read_only
+from accord.core.api_support import ApiDate, ApiDateTime, InputSchema, QuerySchema, read_only
 
 
 class ActivityOut(Schema):
@@ -62,9 +62,9 @@ class ActivityPatch(InputSchema):
     kind: ActivityKind | None = None
     subject: str | None = Field(default=None, min_length=1, max_length=255)
     body: str | None = Field(default=None, max_length=20000)
-    start_at: dt.datetime | None = None
-    end_at: dt.datetime | None = None
-    due_date: dt.date | None = None
+    start_at: ApiDateTime | None = None
+    end_at: ApiDateTime | None = None
+    due_date: ApiDate | None = None
     is_done: bool | None = None
     outcome: str | None = Field(default=None, max_length=255)
     latitude: Decimal | None = Field(default=None, ge=-90, le=90, decimal_places=6)
@@ -87,7 +87,7 @@ class ActivityPage(Schema):
     next_cursor: str | None
 
 
-class ActivityFilters(Schema):
+class ActivityFilters(QuerySchema):
     search: str | None = Field(default=None, max_length=100)
     kind: ActivityKind | None = None
     account: uuid.UUID | None = None
@@ -96,8 +96,8 @@ class ActivityFilters(Schema):
     opportunity: uuid.UUID | None = None
     performed_by: uuid.UUID | None = None
     is_done: bool | None = None
-    occurred_from: dt.datetime | None = None
-    occurred_to: dt.datetime | None = None
+    occurred_from: ApiDateTime | None = None
+    occurred_to: ApiDateTime | None = None
     ordering: ActivityOrdering = "-occurred_at"
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)

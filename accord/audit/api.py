@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 from pydantic import Field
 
 from accord.audit import selectors
 from accord.audit.schemas import AuditPage
-from accord.core.api_support import actor
+from accord.core.api_support import ApiDateTime, QuerySchema, actor
 
 router = Router(tags=["audit"])
 
 
-class AuditFilters(Schema):
+class AuditFilters(QuerySchema):
     record_type: str | None = Field(default=None, max_length=64)
     actor: uuid.UUID | None = None
-    since: dt.datetime | None = None
+    since: ApiDateTime | None = None
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)
 

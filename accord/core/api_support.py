@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from accord.core import context
 from accord.core.context import Source
@@ -32,7 +33,41 @@ class Problem(Schema):
     request_id: str = ""
 
 
-class InputSchema(Schema):
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+def _sane_date(value: dt.date) -> dt.date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"Dates must fall between the years {MIN_YEAR} and {MAX_YEAR}.")
+    return value
+
+
+def _aware_utc(value: dt.datetime) -> dt.datetime:
+    """Naive input is local time (the configured zone); everything is stored in UTC."""
+    from django.utils import timezone
+
+    _sane_date(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value.astimezone(dt.UTC)
+
+
+ApiDate = Annotated[dt.date, AfterValidator(_sane_date)]
+ApiDateTime = Annotated[dt.datetime, AfterValidator(_aware_utc)]
+
+
+class QuerySchema(Schema):
+    """Query parameters. Text may not contain NUL, which no database stores."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("Text may not contain NUL characters.")
+        return value
+
+
+class InputSchema(QuerySchema):
     """Request bodies: unknown or read-only fields are refused, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")

@@ -7,7 +7,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
-from accord.core.api_support import InputSchema, read_only
+from accord.core.api_support import ApiDateTime, InputSchema, QuerySchema, read_only
 from accord.customers.models import Account, AccountStatus, Contact, Industry
 from accord.customers.selectors import AccountOrdering, ContactOrdering
 
@@ -83,14 +83,14 @@ class AccountPage(Schema):
     next_cursor: str | None
 
 
-class AccountFilters(Schema):
+class AccountFilters(QuerySchema):
     search: str | None = Field(default=None, max_length=100, description="Name, code, tax ID…")
     district: uuid.UUID | None = None
     status: AccountStatus | None = None
     industry: Industry | None = None
     tax_id: str | None = Field(default=None, max_length=20)
     customer_code: str | None = Field(default=None, max_length=20)
-    updated_since: dt.datetime | None = None
+    updated_since: ApiDateTime | None = None
     ordering: AccountOrdering = "legal_name"
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)
@@ -151,7 +151,7 @@ class ContactPage(Schema):
     next_cursor: str | None
 
 
-class ContactFilters(Schema):
+class ContactFilters(QuerySchema):
     search: str | None = Field(default=None, max_length=100)
     account: uuid.UUID | None = None
     email: str | None = Field(default=None, max_length=254)

@@ -8,7 +8,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import Field
 
-from accord.core.api_support import InputSchema, read_only
+from accord.core.api_support import ApiDate, InputSchema, QuerySchema, read_only
 from accord.sales.models import (
     ForecastCategory,
     Lead,
@@ -89,7 +89,7 @@ class LeadPage(Schema):
     next_cursor: str | None
 
 
-class LeadFilters(Schema):
+class LeadFilters(QuerySchema):
     search: str | None = Field(default=None, max_length=100)
     status: LeadStatus | None = None
     source: LeadSource | None = None
@@ -180,7 +180,7 @@ class OpportunityPatch(InputSchema):
     stage: uuid.UUID | None = None
     amount: Decimal | None = Money
     currency: str | None = Currency
-    expected_close_date: dt.date | None = None
+    expected_close_date: ApiDate | None = None
     lost_reason: str | None = Field(default=None, max_length=255)
     next_step: str | None = Field(default=None, max_length=255)
     description: str | None = Field(default=None, max_length=20000)
@@ -199,15 +199,15 @@ class OpportunityPage(Schema):
     next_cursor: str | None
 
 
-class OpportunityFilters(Schema):
+class OpportunityFilters(QuerySchema):
     search: str | None = Field(default=None, max_length=100)
     account: uuid.UUID | None = None
     owner: uuid.UUID | None = None
     business_unit: uuid.UUID | None = None
     stage: uuid.UUID | None = None
     outcome: StageOutcome | None = None
-    close_from: dt.date | None = None
-    close_to: dt.date | None = None
+    close_from: ApiDate | None = None
+    close_to: ApiDate | None = None
     ordering: OpportunityOrdering = "-created_at"
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)
