@@ -11,11 +11,10 @@ from django.utils import timezone
 
 from accord.activities.models import Activity, ActivityKind
 from accord.audit.models import AuditAction
-from accord.audit.services import audit_record_change, snapshot
+from accord.audit.services import audit_record_change, audited_delete, snapshot
 from accord.core.errors import PermissionDenied, ValidationFailed
 from accord.core.services import (
     apply_fields,
-    delete_or_conflict,
     resolve,
     save_or_conflict,
     validate,
@@ -153,8 +152,4 @@ def activity_update(*, actor: User, activity: Activity, data: Mapping[str, Any])
 def activity_delete(*, actor: User, activity: Activity) -> None:
     if not visibility.may_edit_activity(actor, activity):
         raise PermissionDenied("You may not delete this activity.", code="read_only")
-    before = snapshot(activity)
-    pk = activity.pk
-    delete_or_conflict(activity, what="activity")
-    activity.pk = pk
-    audit_record_change(action=AuditAction.DELETE, instance=activity, before=before)
+    audited_delete(activity, what="activity")

@@ -113,3 +113,16 @@ def audit_event(
         record_label=label,
         changes=data or {},
     )
+
+
+def audited_delete(
+    instance: models.Model, *, what: str, extra_before: Snapshot | None = None
+) -> None:
+    """Delete ``instance`` and record its last state; related records in the way are a 409."""
+    from accord.core.services import delete_or_conflict
+
+    before = {**snapshot(instance), **(extra_before or {})}
+    pk = instance.pk
+    delete_or_conflict(instance, what=what)
+    instance.pk = pk
+    audit_record_change(action=AuditAction.DELETE, instance=instance, before=before)

@@ -13,12 +13,11 @@ from typing import Any
 from django.db import transaction
 
 from accord.audit.models import AuditAction
-from accord.audit.services import audit_record_change, snapshot
+from accord.audit.services import audit_record_change, audited_delete, snapshot
 from accord.core.codes import check_digit_ok, with_check_digit
 from accord.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from accord.core.services import (
     apply_fields,
-    delete_or_conflict,
     resolve,
     save_or_conflict,
     validate,
@@ -210,11 +209,7 @@ def account_delete(*, actor: User, account: Account) -> None:
             "dormant instead of deleting it.",
             code="account_in_use",
         )
-    before = snapshot(account)
-    pk = account.pk
-    delete_or_conflict(account, what="account")
-    account.pk = pk
-    audit_record_change(action=AuditAction.DELETE, instance=account, before=before)
+    audited_delete(account, what="account")
 
 
 def account_get_by_code(*, actor: User, code: str) -> Account:
@@ -306,8 +301,4 @@ def contact_update(*, actor: User, contact: Contact, data: Mapping[str, Any]) ->
 def contact_delete(*, actor: User, contact: Contact) -> None:
     if not visibility.may_edit_contact(actor, contact):
         raise PermissionDenied("You may not delete this contact.", code="read_only")
-    before = snapshot(contact)
-    pk = contact.pk
-    delete_or_conflict(contact, what="contact")
-    contact.pk = pk
-    audit_record_change(action=AuditAction.DELETE, instance=contact, before=before)
+    audited_delete(contact, what="contact")

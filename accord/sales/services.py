@@ -14,11 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accord.audit.models import AuditAction
-from accord.audit.services import audit_record_change, snapshot
+from accord.audit.services import audit_record_change, audited_delete, snapshot
 from accord.core.errors import PermissionDenied, ValidationFailed
 from accord.core.services import (
     apply_fields,
-    delete_or_conflict,
     resolve,
     save_or_conflict,
     validate,
@@ -167,11 +166,7 @@ def lead_update(*, actor: User, lead: Lead, data: Mapping[str, Any]) -> Lead:
 def lead_delete(*, actor: User, lead: Lead) -> None:
     if not visibility.may_edit_lead(actor, lead):
         raise PermissionDenied("You may not delete this lead.", code="read_only")
-    before = snapshot(lead)
-    pk = lead.pk
-    delete_or_conflict(lead, what="lead")
-    lead.pk = pk
-    audit_record_change(action=AuditAction.DELETE, instance=lead, before=before)
+    audited_delete(lead, what="lead")
 
 
 # --- opportunities ------------------------------------------------------------------------
@@ -392,9 +387,8 @@ def opportunity_move_stage(*, actor: User, opportunity: Opportunity, stage: Stag
 def opportunity_delete(*, actor: User, opportunity: Opportunity) -> None:
     if not visibility.may_edit_opportunity(actor, opportunity):
         raise PermissionDenied("You may not delete this opportunity.", code="read_only")
-    before = snapshot(opportunity)
-    before["line_items"] = _line_items_snapshot(opportunity)
-    pk = opportunity.pk
-    delete_or_conflict(opportunity, what="opportunity")
-    opportunity.pk = pk
-    audit_record_change(action=AuditAction.DELETE, instance=opportunity, before=before)
+    audited_delete(
+        opportunity,
+        what="opportunity",
+        extra_before={"line_items": _line_items_snapshot(opportunity)},
+    )
