@@ -207,3 +207,22 @@ def test_naive_datetimes_are_read_in_the_configured_time_zone(org, api_as):
         },
     ).json()
     assert body["start_at"] == "2026-11-20T03:00:00Z"
+
+
+def test_user_manages_their_own_tokens(org, api_as):
+    api = api_as(org.rep)
+    issued = api.post("/me/tokens", {"name": "Phone"})
+    assert issued.status_code == 201
+    body = issued.json()
+    secret, token_id = body["secret"], body["token"]["id"]
+    assert [t["name"] for t in api.get("/me/tokens").json()] == ["Phone", "API token"]
+    assert (
+        Client().get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    )
+    assert api.delete(f"/me/tokens/{token_id}").json()["revoked_at"] is not None
+    assert (
+        Client().get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    )
+    # someone else's token is not there
+    other = api_token_create(user=org.other_rep).token
+    assert api.delete(f"/me/tokens/{other.pk}").status_code == 404

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from ninja import Schema
+from pydantic import Field
 
+from accord.core.api_support import InputSchema
 from accord.org.models import BusinessUnit, District, Team, User
 
 
@@ -96,3 +99,22 @@ class UserOut(Schema):
     @staticmethod
     def resolve_districts(obj: User) -> list[uuid.UUID]:
         return [d.pk for d in obj.districts.all()]
+
+
+class ApiTokenOut(Schema):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class ApiTokenIn(InputSchema):
+    name: str = Field(default="API token", min_length=1, max_length=120)
+
+
+class ApiTokenIssued(Schema):
+    token: ApiTokenOut
+    secret: str = Field(description="Shown once; store it now.")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accord.org.models import BusinessUnit, District, ProductLine, Region, Team, User
+from accord.org.models import ApiToken, BusinessUnit, District, ProductLine, Region, Team, User
 
 
 def business_units() -> QuerySet[BusinessUnit]:
@@ -28,3 +28,7 @@ def teams() -> QuerySet[Team]:
 def users_directory() -> QuerySet[User]:
     """Everyone's name, role and place in the organisation (no secrets)."""
     return User.objects.prefetch_related("districts").order_by("username")
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
