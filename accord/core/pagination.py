@@ -1,8 +1,10 @@
 """Keyset (cursor) pagination: the cost of a page does not grow with its depth.
 
 A page is ordered by one field plus the primary key as a tie-breaker. The cursor is an
-opaque token holding the last row's values; the next page is ``WHERE (field, id) > (v, id)``
-(written out with OR so that SQLite and PostgreSQL both use the composite index).
+opaque token holding the last row's values; the next page is
+``WHERE field >= v AND (field > v OR (field = v AND id > last_id))`` — the row comparison
+written out so that both SQLite and PostgreSQL turn its first clause into a range on the
+``(field, id)`` index instead of walking the index from its start.
 """
 
 from __future__ import annotations
@@ -81,7 +83,12 @@ def keyset_page[T: Model](
         value, pk = decode_cursor(cursor, ordering)
         op = "lt" if descending else "gt"
         try:
-            qs = qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}))
+            # The first clause is implied by the second; it is there so that the database
+            # uses it as an index range instead of walking the index from its start.
+            qs = qs.filter(
+                Q(**{f"{field}__{op}e": value}),
+                Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}),
+            )
             rows = list(qs[: limit + 1])
         except (ValueError, TypeError, DjangoValidationError) as exc:
             raise ValidationFailed(
