@@ -34,20 +34,45 @@ class Activity(BaseModel):
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     location = models.CharField(max_length=255, blank=True)
+    # Each link is indexed by a composite "(link, occurred_at, id)" index below, partial
+    # for the links most activities leave empty; no separate single-column indexes.
     performed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="activities"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="activities",
+        db_index=False,
     )
     account = models.ForeignKey(
-        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activities",
+        db_index=False,
     )
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="activities",
+        db_index=False,
     )
     lead = models.ForeignKey(
-        Lead, null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+        Lead,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activities",
+        db_index=False,
     )
     opportunity = models.ForeignKey(
-        Opportunity, null=True, blank=True, on_delete=models.PROTECT, related_name="activities"
+        Opportunity,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activities",
+        db_index=False,
     )
     # When it happened (or is due): the key of every timeline; set by the service.
     occurred_at = models.DateTimeField()
@@ -57,10 +82,22 @@ class Activity(BaseModel):
         verbose_name_plural = "activities"
         indexes = [
             models.Index(fields=["occurred_at", "id"], name="activity_occurred_keyset"),
-            models.Index(fields=["account", "occurred_at"], name="activity_account_time"),
-            models.Index(fields=["contact", "occurred_at"], name="activity_contact_time"),
-            models.Index(fields=["lead", "occurred_at"], name="activity_lead_time"),
-            models.Index(fields=["opportunity", "occurred_at"], name="activity_opp_time"),
+            models.Index(fields=["account", "occurred_at", "id"], name="activity_account_time"),
+            models.Index(
+                fields=["contact", "occurred_at", "id"],
+                name="activity_contact_time",
+                condition=models.Q(contact__isnull=False),
+            ),
+            models.Index(
+                fields=["lead", "occurred_at", "id"],
+                name="activity_lead_time",
+                condition=models.Q(lead__isnull=False),
+            ),
+            models.Index(
+                fields=["opportunity", "occurred_at", "id"],
+                name="activity_opp_time",
+                condition=models.Q(opportunity__isnull=False),
+            ),
             models.Index(fields=["performed_by", "occurred_at"], name="activity_user_time"),
         ]
         constraints = [

@@ -103,7 +103,9 @@ class Account(BaseModel):
 
 
 class Contact(BaseModel):
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="contacts")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="contacts", db_index=False
+    )  # indexed by contact_account_name
     salutation = models.CharField(max_length=20, blank=True)
     first_name = models.CharField(max_length=120)
     last_name = models.CharField(max_length=120, blank=True)

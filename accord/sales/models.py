@@ -149,7 +149,9 @@ class Lead(BaseModel):
 
 class Opportunity(BaseModel):
     name = models.CharField(max_length=255)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="opportunities")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="opportunities", db_index=False
+    )  # indexed by opp_account_created
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
     )
@@ -157,8 +159,11 @@ class Opportunity(BaseModel):
         BusinessUnit, on_delete=models.PROTECT, related_name="opportunities"
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="opportunities"
-    )
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        db_index=False,
+    )  # indexed by opp_owner_stage
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="opportunities")
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="opportunities")
     amount = AmountField()
