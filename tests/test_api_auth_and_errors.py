@@ -226,3 +226,17 @@ def test_user_manages_their_own_tokens(org, api_as):
     # someone else's token is not there
     other = api_token_create(user=org.other_rep).token
     assert api.delete(f"/me/tokens/{other.pk}").status_code == 404
+
+
+def test_deactivation_is_audited_with_each_token_revocation(org):
+    from accord.audit.models import AuditEvent
+
+    api_token_create(user=org.rep)
+    api_token_create(user=org.rep)
+    user_deactivate(user=org.rep)
+    actions = list(
+        AuditEvent.objects.filter(record_type__in=["org.user", "org.apitoken"])
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["token_create", "token_create", "token_revoke", "token_revoke", "update"]

@@ -89,8 +89,9 @@ def user_deactivate(*, user: User) -> User:
     before = snapshot(user, ["is_active"])
     user.is_active = False
     user.save(update_fields=["is_active"])
+    for token in user.api_tokens.filter(revoked_at__isnull=True):
+        api_token_revoke(token=token)
     now = timezone.now()
-    user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
     for session in Session.objects.filter(expire_date__gt=now).iterator():
         if session.get_decoded().get("_auth_user_id") == str(user.pk):
             session.delete()
