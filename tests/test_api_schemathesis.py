@@ -53,7 +53,7 @@ def test_served_api_conforms_to_its_schema(org: Any, live_server: Any, tmp_path:
             "--workers",
             "1",
             "--phases",
-            "examples,fuzzing",
+            "examples,fuzzing,stateful",
             "--report",
             "junit",
             "--report-junit-path",

@@ -218,7 +218,8 @@ class AccordNinjaAPI(NinjaAPI):
             for operation in path_item.values():
                 if not isinstance(operation, dict) or "responses" not in operation:
                     continue
-                responses = operation["responses"]
+                responses = {str(k): v for k, v in operation["responses"].items()}
+                operation["responses"] = responses
                 for status, description in ERROR_STATUSES.items():
                     responses.setdefault(
                         status,
@@ -231,4 +232,37 @@ class AccordNinjaAPI(NinjaAPI):
                     content = response.get("content") or {}
                     if str(status).startswith(("4", "5")) and "application/json" in content:
                         content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
+        _add_links(schema.get("paths", {}), schema["components"]["schemas"])
         return schema
+
+
+def _add_links(paths: dict[str, Any], components: dict[str, Any]) -> None:
+    """OpenAPI links from each create to the operations on the created record.
+
+    ``POST /x`` answers ``201`` with the record; ``/x/{x_id}…`` operations take its ``id``.
+    Clients (and schemathesis' stateful tests) can follow them.
+    """
+    for collection, item in paths.items():
+        create = item.get("post")
+        if not create or "201" not in create.get("responses", {}):
+            continue
+        body = create["responses"]["201"].get("content", {}).get("application/json", {})
+        ref = body.get("schema", {}).get("$ref", "")
+        if "id" not in components.get(ref.rsplit("/", 1)[-1], {}).get("properties", {}):
+            continue
+        links: dict[str, Any] = {}
+        for path, path_item in paths.items():
+            rest = path[len(collection) :]
+            if not (path.startswith(collection + "/{") and rest.count("{") == 1):
+                continue
+            param = rest[rest.index("{") + 1 : rest.index("}")]
+            for method, operation in path_item.items():
+                if not isinstance(operation, dict) or "operationId" not in operation:
+                    continue
+                name = operation["operationId"].rsplit("_", 2)[-2:]
+                links["_".join(name) + "_" + method] = {
+                    "operationId": operation["operationId"],
+                    "parameters": {param: "$response.body#/id"},
+                }
+        if links:
+            create["responses"]["201"]["links"] = links
