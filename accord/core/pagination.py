@@ -73,8 +73,15 @@ def keyset_page[T: Model](
     ordering: str,
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
+    keys_first: bool = False,
 ) -> Page[T]:
-    """One page of ``queryset`` ordered by ``ordering`` (a field name, ``-`` for descending)."""
+    """One page of ``queryset`` ordered by ``ordering`` (a field name, ``-`` for descending).
+
+    With ``keys_first`` the page's keys are found first (a query a covering index can answer
+    without visiting the table, e.g. a filtered walk of the name index) and the rows are
+    fetched by primary key after: one more query, far fewer rows read when a filter such as
+    a search rejects most of the rows walked.
+    """
     limit = max(1, min(limit, MAX_LIMIT))
     descending = ordering.startswith("-")
     field = ordering.lstrip("-")
@@ -89,7 +96,7 @@ def keyset_page[T: Model](
                 Q(**{f"{field}__{op}e": value}),
                 Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}),
             )
-            rows = list(qs[: limit + 1])
+            rows = _fetch(queryset, qs, field, limit + 1, keys_first)
         except (ValueError, TypeError, DjangoValidationError) as exc:
             raise ValidationFailed(
                 "The cursor is not valid for this list.",
@@ -97,10 +104,20 @@ def keyset_page[T: Model](
                 errors={"cursor": ["Invalid cursor."]},
             ) from exc
     else:
-        rows = list(qs[: limit + 1])
+        rows = _fetch(queryset, qs, field, limit + 1, keys_first)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = encode_cursor(ordering, [getattr(last, field), last.pk])
     return Page(items=rows, next_cursor=next_cursor)
+
+
+def _fetch[T: Model](
+    base: QuerySet[T], ordered: QuerySet[T], field: str, count: int, keys_first: bool
+) -> list[T]:
+    if not keys_first:
+        return list(ordered[:count])
+    keys = list(ordered.values_list("pk", flat=True)[:count])
+    by_pk = base.order_by().in_bulk(keys)
+    return [by_pk[pk] for pk in keys if pk in by_pk]

@@ -64,7 +64,7 @@ def account_list(
         qs = qs.filter(customer_code=customer_code.strip().upper())
     if updated_since:
         qs = qs.filter(updated_at__gte=updated_since)
-    return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit)
+    return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit, keys_first=bool(search))
 
 
 def contact_list(

@@ -73,6 +73,7 @@ CONTACT_FIELDS = (
     "is_active",
 )
 
+SEARCH_TEXT_MAX = 400  # x 4 bytes, beside a 255-character name: under the 2.7 kB entry limit
 CUSTOMER_CODE_PREFIX = "C"
 CUSTOMER_CODE_DIGITS = 8  # plus one check digit
 
@@ -122,7 +123,8 @@ def account_search_text(account: Account) -> str:
         account.phone,
         account.email,
     ]
-    return " ".join(p for p in parts if p).casefold()
+    # Bounded, so that it fits beside the name in a covering index entry.
+    return " ".join(p for p in parts if p).casefold()[:SEARCH_TEXT_MAX]
 
 
 def _clean_account_input(data: Mapping[str, Any]) -> dict[str, Any]:
