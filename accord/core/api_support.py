@@ -109,6 +109,7 @@ def problem_response(
     title: str,
     detail: str,
     errors: dict[str, list[str]] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     import json
 
@@ -122,7 +123,7 @@ def problem_response(
         request_id=context.current().request_id,
     )
     return HttpResponse(
-        json.dumps(body.model_dump(), ensure_ascii=False),
+        json.dumps({**body.model_dump(), **(extra or {})}, ensure_ascii=False),
         status=status,
         content_type=PROBLEM_CONTENT_TYPE,
     )
@@ -143,6 +144,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
             title=exc.title,
             detail=exc.detail,
             errors=exc.errors,
+            extra=exc.extra,
         )
 
     @api.exception_handler(NinjaValidationError)

@@ -7,6 +7,7 @@ Services raise these; views turn them into field messages, the API into
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 
@@ -22,8 +23,11 @@ class DomainError(Exception):
         *,
         code: str | None = None,
         errors: Mapping[str, Iterable[str]] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         self.detail = detail or self.title
+        # Extension members of the problem document (RFC 9457 §3.2), e.g. "candidates".
+        self.extra: dict[str, Any] = dict(extra or {})
         if code:
             self.code = code
         self.errors: dict[str, list[str]] = {k: list(v) for k, v in (errors or {}).items()}

@@ -15,15 +15,19 @@ from accord.customers.models import Account, Contact
 from accord.customers.schemas import (
     AccountFilters,
     AccountIn,
+    AccountMatchIn,
     AccountOut,
     AccountPage,
     AccountPatch,
     ContactFilters,
     ContactIn,
+    ContactMatchIn,
     ContactOut,
     ContactPage,
     ContactPatch,
+    MatchResultOut,
 )
+from accord.dataquality import matching
 from accord.org.models import User
 from accord.territories import visibility
 
@@ -51,6 +55,19 @@ def account_create(request: HttpRequest, payload: AccountIn) -> Status[Account]:
         201,
         services.account_create(actor=actor(request), data=payload.model_dump(exclude_unset=True)),
     )
+
+
+@accounts.post("/matches", response=MatchResultOut, summary="Find possible duplicate accounts")
+def account_matches(request: HttpRequest, payload: AccountMatchIn) -> dict[str, object]:
+    """Existing accounts the given fields may duplicate, best first, each with its reasons.
+
+    ``block``: creating such an account is refused unless a ``duplicate_justification`` is
+    given; ``warn``: shown, not enforced. Accounts you may not see are listed too (code and
+    legal name only), so that you learn the company exists.
+    """
+    data = payload.model_dump(exclude_unset=True)
+    candidates = matching.account_matches(user=actor(request), data=data)
+    return {"candidates": [c.as_dict() for c in candidates]}
 
 
 @accounts.get("/{account_id}", response=AccountOut, summary="Get an account")
@@ -87,6 +104,17 @@ def contact_create(request: HttpRequest, payload: ContactIn) -> Status[Contact]:
         201,
         services.contact_create(actor=actor(request), data=payload.model_dump(exclude_unset=True)),
     )
+
+
+@contacts.post("/matches", response=MatchResultOut, summary="Find possible duplicate contacts")
+def contact_matches(request: HttpRequest, payload: ContactMatchIn) -> dict[str, object]:
+    """Existing contacts the given fields may duplicate, best first, each with its reasons.
+
+    Contacts you may not see are listed as "a contact at <customer code>".
+    """
+    data = payload.model_dump(exclude_unset=True)
+    candidates = matching.contact_matches(user=actor(request), data=data)
+    return {"candidates": [c.as_dict() for c in candidates]}
 
 
 @contacts.get("/{contact_id}", response=ContactOut, summary="Get a contact")

@@ -80,6 +80,9 @@ class Account(BaseModel):
     )
     # Lower-cased names, code and tax ID in one column, for fragment search.
     search_text = models.TextField(editable=False, default="")
+    # The legal name's matching key (dataquality.normalize): legal form, branch wording,
+    # case, spaces and punctuation removed. Blocking keys of every name: AccountMatchKey.
+    name_key = models.CharField(max_length=255, editable=False, default="", db_index=True)
 
     class Meta:
         ordering = ["legal_name", "id"]
@@ -141,3 +144,43 @@ class Contact(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class AccountMatchKey(models.Model):
+    """A blocking key of an account (``n:`` name key, ``a:``/``z:`` its halves, ``p:`` phone…).
+
+    Written by the account services on every save; the matching engine finds candidates
+    with one indexed ``key IN (…)`` lookup instead of scanning accounts.
+    """
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="match_keys", db_index=False
+    )
+    key = models.CharField(max_length=300)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "account"], name="account_match_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="account_match_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ContactMatchKey(models.Model):
+    """A blocking key of a contact (``n:`` name key, ``e:`` email, ``p:`` phone…)."""
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="match_keys", db_index=False
+    )
+    key = models.CharField(max_length=300)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "contact"], name="contact_match_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "key"], name="contact_match_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

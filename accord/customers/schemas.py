@@ -72,6 +72,12 @@ class AccountPatch(InputSchema):
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     shipping_address: str | None = Field(default=None, max_length=2000)
     status: WritableStatus | None = None
+    duplicate_justification: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Why this is not a duplicate: saves it although the duplicate check "
+        "blocks it (the justification is audited).",
+    )
 
 
 class AccountIn(AccountPatch):
@@ -139,6 +145,12 @@ class ContactPatch(InputSchema):
     line_id: str | None = Field(default=None, max_length=64)
     preferred_language: Lang | None = None
     is_active: bool | None = None
+    duplicate_justification: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Why this is not a duplicate: saves it although the duplicate check "
+        "blocks it (the justification is audited).",
+    )
 
 
 class ContactIn(ContactPatch):
@@ -159,3 +171,24 @@ class ContactFilters(QuerySchema):
     ordering: ContactOrdering = "last_name"
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)
+
+
+class AccountMatchIn(AccountPatch):
+    """Any subset of an account's fields; a name alone will do."""
+
+
+class ContactMatchIn(ContactPatch):
+    """Any subset of a contact's fields; a name alone will do."""
+
+
+class MatchCandidateOut(Schema):
+    id: uuid.UUID
+    customer_code: str = Field(description="The account's code (a contact's: its account's).")
+    name: str
+    score: float = Field(ge=0, le=1)
+    decision: Literal["block", "warn"]
+    reasons: list[str]
+
+
+class MatchResultOut(Schema):
+    candidates: list[MatchCandidateOut]

@@ -23,8 +23,17 @@ from accord.core.services import (
     validate,
 )
 from accord.core.thai import normalise_tax_id
-from accord.customers.models import Account, AccountStatus, CodeSequence, Contact
+from accord.customers.models import (
+    Account,
+    AccountMatchKey,
+    AccountStatus,
+    CodeSequence,
+    Contact,
+    ContactMatchKey,
+)
+from accord.dataquality import matching
 from accord.dataquality.models import RecordType
+from accord.dataquality.normalize import company_name_key
 from accord.dataquality.required import required_fields_check
 from accord.org.models import District, User
 from accord.territories import visibility
@@ -141,13 +150,47 @@ def _clean_account_input(data: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _account_validate_and_save(account: Account, *, creating: bool) -> None:
+def _justification(data: Mapping[str, Any]) -> str | None:
+    value = data.get("duplicate_justification")
+    return value if isinstance(value, str) else None
+
+
+def _account_match_keys_write(account: Account, *, creating: bool) -> None:
+    keys = matching.account_match_keys(matching.account_features(matching.object_getter(account)))
+    if not creating:
+        AccountMatchKey.objects.filter(account=account).delete()
+    AccountMatchKey.objects.bulk_create(AccountMatchKey(account=account, key=k) for k in keys)
+
+
+def _account_validate_and_save(
+    account: Account,
+    *,
+    actor: User,
+    creating: bool,
+    check_duplicates: bool,
+    justification: str | None,
+) -> dict[str, Any] | None:
+    """Validate, run the duplicate check, save; return the audit note of an override."""
     required_fields_check(RecordType.ACCOUNT, get=lambda f: getattr(account, f, None))
     if not account.legal_name:
         account.legal_name = account.name_en or account.name_th
     account.search_text = account_search_text(account)
+    account.name_key = company_name_key(account.legal_name)[:255]
     validate(account, exclude=["merged_into"])
+    override = None
+    if check_duplicates:
+        candidates = matching.account_matches(
+            user=actor,
+            data={f: getattr(account, f) for f in matching.ACCOUNT_MATCH_FIELDS},
+            exclude=None if creating else account.pk,
+        )
+        override = matching.refuse_blocking_duplicates(
+            candidates, justification=justification, what="account"
+        )
     save_or_conflict(account, force_insert=creating)
+    if check_duplicates or creating:
+        _account_match_keys_write(account, creating=creating)
+    return override
 
 
 @transaction.atomic
@@ -163,8 +206,16 @@ def account_create(*, actor: User, data: Mapping[str, Any]) -> Account:
     account = Account()
     apply_fields(account, clean, ACCOUNT_FIELDS)
     account.customer_code = customer_code_issue()
-    _account_validate_and_save(account, creating=True)
-    audit_record_change(action=AuditAction.CREATE, instance=account, after=snapshot(account))
+    override = _account_validate_and_save(
+        account,
+        actor=actor,
+        creating=True,
+        check_duplicates=True,
+        justification=_justification(data),
+    )
+    audit_record_change(
+        action=AuditAction.CREATE, instance=account, after=snapshot(account), extra=override
+    )
     return account
 
 
@@ -188,9 +239,19 @@ def account_update(*, actor: User, account: Account, data: Mapping[str, Any]) ->
             )
     if "status" in changed and AccountStatus.MERGED in (account.status, before["status"]):
         raise ValidationFailed(errors={"status": ["Merging is done by the merge tool."]})
-    _account_validate_and_save(account, creating=False)
+    override = _account_validate_and_save(
+        account,
+        actor=actor,
+        creating=False,
+        check_duplicates=bool(changed & matching.ACCOUNT_MATCH_FIELDS),
+        justification=_justification(data),
+    )
     audit_record_change(
-        action=AuditAction.UPDATE, instance=account, before=before, after=snapshot(account)
+        action=AuditAction.UPDATE,
+        instance=account,
+        before=before,
+        after=snapshot(account),
+        extra=override,
     )
     return account
 
@@ -244,11 +305,38 @@ def contact_search_text(contact: Contact) -> str:
     return " ".join(p for p in parts if p).casefold()
 
 
-def _contact_validate_and_save(contact: Contact, *, creating: bool) -> None:
+def _contact_match_keys_write(contact: Contact, *, creating: bool) -> None:
+    keys = matching.contact_match_keys(matching.contact_features(matching.object_getter(contact)))
+    if not creating:
+        ContactMatchKey.objects.filter(contact=contact).delete()
+    ContactMatchKey.objects.bulk_create(ContactMatchKey(contact=contact, key=k) for k in keys)
+
+
+def _contact_validate_and_save(
+    contact: Contact,
+    *,
+    actor: User,
+    creating: bool,
+    check_duplicates: bool,
+    justification: str | None,
+) -> dict[str, Any] | None:
     required_fields_check(RecordType.CONTACT, get=lambda f: getattr(contact, f, None))
     contact.search_text = contact_search_text(contact)
     validate(contact)
+    override = None
+    if check_duplicates:
+        data: dict[str, Any] = {f: getattr(contact, f) for f in matching.CONTACT_MATCH_FIELDS}
+        data["account"] = contact.account_id
+        candidates = matching.contact_matches(
+            user=actor, data=data, exclude=None if creating else contact.pk
+        )
+        override = matching.refuse_blocking_duplicates(
+            candidates, justification=justification, what="contact"
+        )
     save_or_conflict(contact, force_insert=creating)
+    if check_duplicates or creating:
+        _contact_match_keys_write(contact, creating=creating)
+    return override
 
 
 def _clean_contact_input(actor: User, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -277,8 +365,16 @@ def contact_create(*, actor: User, data: Mapping[str, Any]) -> Contact:
         raise ValidationFailed(errors={"account": ["A contact belongs to an account."]})
     if not visibility.may_edit_contact(actor, contact):
         raise PermissionDenied("You may not add contacts to this account.", code="read_only")
-    _contact_validate_and_save(contact, creating=True)
-    audit_record_change(action=AuditAction.CREATE, instance=contact, after=snapshot(contact))
+    override = _contact_validate_and_save(
+        contact,
+        actor=actor,
+        creating=True,
+        check_duplicates=True,
+        justification=_justification(data),
+    )
+    audit_record_change(
+        action=AuditAction.CREATE, instance=contact, after=snapshot(contact), extra=override
+    )
     return contact
 
 
@@ -292,9 +388,20 @@ def contact_update(*, actor: User, contact: Contact, data: Mapping[str, Any]) ->
     apply_fields(contact, clean, CONTACT_FIELDS)
     if not visibility.may_edit_contact(actor, contact):
         raise PermissionDenied("You may not move the contact to that account.", code="read_only")
-    _contact_validate_and_save(contact, creating=False)
+    changed = {k for k, v in snapshot(contact).items() if before.get(k) != v}
+    override = _contact_validate_and_save(
+        contact,
+        actor=actor,
+        creating=False,
+        check_duplicates=bool(changed & matching.CONTACT_MATCH_FIELDS),
+        justification=_justification(data),
+    )
     audit_record_change(
-        action=AuditAction.UPDATE, instance=contact, before=before, after=snapshot(contact)
+        action=AuditAction.UPDATE,
+        instance=contact,
+        before=before,
+        after=snapshot(contact),
+        extra=override,
     )
     return contact
 

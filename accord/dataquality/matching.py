@@ -1,0 +1,527 @@
+"""The duplicate check: candidates for a new or changed account or contact, with reasons.
+
+Three steps, each cheap and independent of table size:
+
+1. **Features.** The record's names, identifiers and branch are normalised
+   (:mod:`accord.dataquality.normalize`).
+2. **Retrieval.** Blocking keys (:func:`account_match_keys`, :func:`contact_match_keys`) are
+   looked up in the indexed ``*MatchKey`` tables with one ``key IN (…)`` query; on
+   PostgreSQL a pg_trgm ``%`` query on the ``n:`` (name) keys adds fuzzy name candidates.
+   Name keys are stored with their two halves, so a name with one character changed,
+   added or removed shares a half with the original (ADR 0005).
+3. **Scoring.** The administrator's :class:`~accord.dataquality.models.MatchRule` rows are
+   evaluated on each candidate; the best matching rule's score against the record type's
+   :class:`~accord.dataquality.models.MatchThreshold` decides *block* or *warn*.
+
+Visibility: a duplicate is reported even when the user may not see it — a rep must learn
+that "this company already exists" — but only with its id, customer code, legal name,
+score and reasons (what the rep typed, matched); contacts the user may not see are named
+only as "a contact at <customer code>".
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+
+from accord.core.errors import Conflict
+from accord.dataquality.models import Comparison, MatchRule, MatchThreshold, RecordType
+from accord.dataquality.normalize import (
+    HEAD_OFFICE,
+    LEGAL_FORM_LABELS,
+    SOME_BRANCH,
+    NameParts,
+    branch_number,
+    company_email_domain,
+    company_name,
+    email_address,
+    fold,
+    person_name_key,
+    phones_e164,
+    tax_id_digits,
+    website_domain,
+)
+
+BLOCK = "block"
+WARN = "warn"
+# Candidates read per check, whatever the table size.
+CANDIDATE_LIMIT = 200
+TRIGRAM_LIMIT = 50
+TRIGRAM_THRESHOLD = 0.4  # normalised keys: 0.5 misses two-character variants of short names
+
+ACCOUNT_MATCH_FIELDS = frozenset(
+    {"legal_name", "name_th", "name_en", "tax_id", "branch_code", "phone", "email", "website"}
+)
+CONTACT_MATCH_FIELDS = frozenset(
+    {
+        "account",
+        "first_name",
+        "last_name",
+        "first_name_th",
+        "last_name_th",
+        "email",
+        "email_secondary",
+        "phone",
+        "mobile",
+    }
+)
+DEFAULT_THRESHOLDS = {"block": 0.9, "warn": 0.75}
+
+
+@dataclass(frozen=True)
+class Features:
+    """What a record is compared on, normalised."""
+
+    names: tuple[NameParts, ...] = ()
+    tax_id: str = ""
+    branch: str = HEAD_OFFICE
+    phones: frozenset[str] = frozenset()
+    emails: frozenset[str] = frozenset()
+    email_domains: frozenset[str] = frozenset()
+    website: str = ""
+    account: str = ""  # contacts: the account's id
+
+
+@dataclass
+class Candidate:
+    id: uuid.UUID
+    customer_code: str
+    name: str
+    score: float
+    decision: str
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "customer_code": self.customer_code,
+            "name": self.name,
+            "score": self.score,
+            "decision": self.decision,
+            "reasons": list(self.reasons),
+        }
+
+
+Getter = Callable[[str], Any]
+
+
+def _text(get: Getter, name: str) -> str:
+    value = get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _effective_branch(branch_code: str, names: Iterable[NameParts]) -> str:
+    """The branch number given, else the one named in a name, else the head office."""
+    code = branch_number(branch_code) if branch_code else ""
+    if code and code != HEAD_OFFICE:
+        return code
+    named = [n.branch for n in names if n.branch]
+    numbered = [b for b in named if b != SOME_BRANCH]
+    return (numbered or named or [HEAD_OFFICE])[0]
+
+
+def _same_branch(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    # "Chiang Mai Branch" (no number) may be any branch, but it is not the head office.
+    return SOME_BRANCH in (a, b) and HEAD_OFFICE not in (a, b)
+
+
+def account_features(get: Getter) -> Features:
+    """Features of an account, from a model instance's or an input dict's values."""
+    names: list[NameParts] = []
+    for name in ("legal_name", "name_th", "name_en"):
+        parts = company_name(_text(get, name))
+        if parts.key and parts.key not in {n.key for n in names}:
+            names.append(parts)
+    email = _text(get, "email")
+    return Features(
+        names=tuple(names),
+        tax_id=tax_id_digits(_text(get, "tax_id")),
+        branch=_effective_branch(_text(get, "branch_code"), names),
+        phones=frozenset(phones_e164(_text(get, "phone"))),
+        emails=frozenset(e for e in [email_address(email)] if e),
+        email_domains=frozenset(d for d in [company_email_domain(email)] if d),
+        website=website_domain(_text(get, "website")),
+    )
+
+
+def _person(first: str, last: str) -> NameParts | None:
+    key = person_name_key(first, last)
+    if not key:
+        return None
+    words = fold(f"{first} {last}")
+    return NameParts(key=key, words=words, legal_form=None, branch=None)
+
+
+def contact_features(get: Getter) -> Features:
+    names = [
+        p
+        for p in (
+            _person(_text(get, "first_name"), _text(get, "last_name")),
+            _person(_text(get, "first_name_th"), _text(get, "last_name_th")),
+        )
+        if p is not None
+    ]
+    phones: list[str] = []
+    for name in ("phone", "mobile"):
+        phones += phones_e164(_text(get, name))
+    emails = {email_address(_text(get, n)) for n in ("email", "email_secondary")} - {""}
+    account = get("account")
+    account_id = getattr(account, "pk", account)
+    return Features(
+        names=tuple({n.key: n for n in names}.values()),
+        phones=frozenset(phones),
+        emails=frozenset(emails),
+        account=str(account_id) if account_id else "",
+    )
+
+
+def dict_getter(data: Mapping[str, Any]) -> Getter:
+    return lambda name: data.get(name)
+
+
+def object_getter(obj: Any) -> Getter:
+    def get(name: str) -> Any:
+        if name == "account":
+            return getattr(obj, "account_id", None)
+        return getattr(obj, name, None)
+
+    return get
+
+
+# --- blocking keys ------------------------------------------------------------------------
+
+
+def _half(length: int) -> int:
+    return max(2, min(6, length // 2))
+
+
+def _name_keys(key: str, *, prefix: str = "", probe: bool = False) -> list[str]:
+    """``n:`` the key, ``a:``/``z:`` its first and last halves (up to 6 characters).
+
+    The halves never overlap, so one edit leaves one of them intact (two edits on the same
+    side do too). A probe asks for the halves a key up to two characters shorter or longer
+    would have stored, as well.
+    """
+    if not key:
+        return []
+    keys = [f"{prefix}n:{key}"]
+    lengths = range(len(key) - 2, len(key) + 3) if probe else (len(key),)
+    for length in lengths:
+        if length >= 4:
+            k = _half(length)
+            keys += [f"{prefix}a:{key[:k]}", f"{prefix}z:{key[-k:]}"]
+    return list(dict.fromkeys(keys))
+
+
+def account_match_keys(features: Features, *, probe: bool = False) -> list[str]:
+    keys: list[str] = []
+    for name in features.names:
+        keys += _name_keys(name.key, probe=probe)
+        if " " in name.words:  # the same words in another order
+            keys.append("s:" + "".join(sorted(name.words.split())))
+    if features.tax_id:
+        keys.append(f"x:{features.tax_id}")
+    keys += [f"p:{p}" for p in sorted(features.phones)]
+    keys += [f"e:{e}" for e in sorted(features.emails)]
+    keys += [f"d:{d}" for d in sorted(features.email_domains)]
+    if features.website:
+        keys.append(f"w:{features.website}")
+    return [k[:300] for k in dict.fromkeys(keys)]
+
+
+def contact_match_keys(features: Features, *, probe: bool = False) -> list[str]:
+    keys: list[str] = []
+    for name in features.names:
+        keys.append(f"m:{name.key}")  # the same name anywhere (exact)
+        if features.account:  # similar names within the account
+            keys += _name_keys(name.key, prefix=f"{features.account}:", probe=probe)
+    keys += [f"p:{p}" for p in sorted(features.phones)]
+    keys += [f"e:{e}" for e in sorted(features.emails)]
+    return [k[:300] for k in dict.fromkeys(keys)]
+
+
+# --- scoring ------------------------------------------------------------------------------
+
+_DIGITS = re.compile(r"\d+")
+
+
+# A name alone blocks only when it is the same after normalisation or one character off;
+# anything farther ("Thanasin Hospital" / "Thanasin Hospitality", two provinces' councils
+# "องค์การบริหารส่วนจังหวัดนนทบุรี" / "…ชลบุรี") is at most a warning.
+NEAR_MISS_CAP = 0.89
+
+
+def name_similarity(a: NameParts, b: NameParts) -> tuple[float, str]:
+    """How alike two names are (0 to 1), and why, in words."""
+    if a.key == b.key:
+        if a.legal_form != b.legal_form:
+            return 1.0, "legal form differs only"
+        return 1.0, "same name"
+    ratio = fuzz.ratio(a.key, b.key) / 100
+    if _DIGITS.findall(a.key) != _DIGITS.findall(b.key):
+        # "Siam Steel 2" is not a typo of "Siam Steel 1": numbers are chosen on purpose.
+        return min(ratio, 0.7), "numbers in the name differ"
+    distance = Levenshtein.distance(a.key, b.key)
+    if distance == 1 and min(len(a.key), len(b.key)) >= 5:
+        return max(ratio, 0.92), "name differs by one character"
+    if " " in a.words + b.words and fuzz.token_sort_ratio(a.words, b.words) == 100:
+        return 0.95, "same words in another order"
+    return min(ratio, NEAR_MISS_CAP), f"name differs by {distance} characters"
+
+
+def _best_name(left: Sequence[NameParts], right: Sequence[NameParts]) -> tuple[float, str] | None:
+    best: tuple[float, str] | None = None
+    for a in left:
+        for b in right:
+            found = name_similarity(a, b)
+            if best is None or found[0] > best[0]:
+                best = found
+    return best
+
+
+def _condition(cond: Mapping[str, Any], probe: Features, cand: Features) -> tuple[float, str]:
+    """``(similarity, reason)`` if the condition holds; ``(0, "")`` if it does not."""
+    fld, comparison = cond.get("field"), cond.get("comparison")
+    no = (0.0, "")
+    if fld == "name":
+        best = _best_name(probe.names, cand.names)
+        if best is None:
+            return no
+        minimum = 1.0 if comparison == Comparison.EXACT else float(cond.get("min_similarity", 0.8))
+        return best if best[0] >= minimum else no
+    if fld == "tax_id":
+        if not probe.tax_id or probe.tax_id != cand.tax_id:
+            return no
+        if comparison == Comparison.TAX_ID_BRANCH:
+            if not _same_branch(probe.branch, cand.branch):
+                return no
+            return 1.0, "same tax ID and branch"
+        return 1.0, "same tax ID"
+    if fld == "branch":
+        return (1.0, "") if _same_branch(probe.branch, cand.branch) else no
+    if fld == "phone":
+        return (1.0, "same phone") if probe.phones & cand.phones else no
+    if fld == "email":
+        if comparison == Comparison.EMAIL_DOMAIN:
+            return (1.0, "same email domain") if probe.email_domains & cand.email_domains else no
+        return (1.0, "same email address") if probe.emails & cand.emails else no
+    if fld == "website":
+        same = probe.website and probe.website == cand.website
+        return (1.0, "same website domain") if same else no
+    if fld == "account":
+        same = probe.account and probe.account == cand.account
+        return (1.0, "at the same account") if same else no
+    return no
+
+
+@dataclass(frozen=True)
+class Rules:
+    rules: tuple[tuple[str, tuple[Mapping[str, Any], ...]], ...]
+    block: float
+    warn: float
+
+
+def rules_for(record_type: RecordType) -> Rules:
+    """The active rules and thresholds of ``record_type`` (two queries)."""
+    rules = tuple(
+        (rule.name, tuple(rule.conditions))
+        for rule in MatchRule.objects.filter(record_type=record_type, is_active=True).order_by(
+            "name"
+        )
+    )
+    threshold = MatchThreshold.objects.filter(record_type=record_type).first()
+    if threshold is None:
+        return Rules(rules, DEFAULT_THRESHOLDS["block"], DEFAULT_THRESHOLDS["warn"])
+    return Rules(rules, threshold.block, threshold.warn)
+
+
+def score(probe: Features, cand: Features, rules: Rules) -> tuple[float, list[str]]:
+    """The best matching rule's score, and the reasons of every matching rule."""
+    matched: list[tuple[float, list[str]]] = []
+    for _name, conditions in rules.rules:
+        total, found = 0.0, []
+        for cond in conditions:
+            sim, reason = _condition(cond, probe, cand)
+            if sim <= 0:
+                break
+            total += float(cond.get("weight", 0)) * sim
+            if reason:
+                found.append(reason)
+        else:
+            matched.append((min(1.0, total), found))
+    matched.sort(key=lambda m: -m[0])  # the best rule's reasons first
+    best = matched[0][0] if matched else 0.0
+    reasons = [r for total, found in matched if total >= rules.warn for r in found]
+    return round(best, 3), list(dict.fromkeys(reasons))
+
+
+def _legal_form_note(probe: Features, cand: Features) -> str | None:
+    forms = {n.legal_form for n in probe.names if n.legal_form} | {
+        n.legal_form for n in cand.names if n.legal_form
+    }
+    if len(forms) > 1:
+        labels = sorted(LEGAL_FORM_LABELS.get(f, f) for f in forms if f)
+        return "legal forms: " + " / ".join(labels)
+    return None
+
+
+def decide(value: float, rules: Rules) -> str | None:
+    if value >= rules.block:
+        return BLOCK
+    if value >= rules.warn:
+        return WARN
+    return None
+
+
+# --- retrieval ----------------------------------------------------------------------------
+
+
+def _trigram_account_ids(name_keys: Sequence[str]) -> list[uuid.UUID]:
+    """Fuzzy name candidates from the pg_trgm index on ``n:`` match keys (PostgreSQL only)."""
+    if connection.vendor != "postgresql" or not name_keys:
+        return []
+    from accord.customers.models import AccountMatchKey
+
+    table = AccountMatchKey._meta.db_table
+    ids: list[uuid.UUID] = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_limit(%s)", [TRIGRAM_THRESHOLD])
+        for key in name_keys:
+            probe = f"n:{key}"[:300]
+            cursor.execute(
+                f"SELECT account_id FROM {table} "  # noqa: S608 - the table name is ours
+                "WHERE key LIKE 'n:%%' AND key %% %s "
+                "ORDER BY similarity(key, %s) DESC LIMIT %s",
+                [probe, probe, TRIGRAM_LIMIT],
+            )
+            ids += [uuid.UUID(str(row[0])) for row in cursor.fetchall()]
+    return ids
+
+
+def account_matches(
+    *, user: Any, data: Mapping[str, Any], exclude: uuid.UUID | None = None
+) -> list[Candidate]:
+    """Existing accounts that ``data`` (any subset of an account's fields) may duplicate.
+
+    Every candidate is reported whoever ``user`` is: its code and legal name are what a rep
+    needs to ask for the existing account, and nothing private is shown.
+    """
+    from accord.customers.models import Account, AccountMatchKey, AccountStatus
+
+    probe = account_features(dict_getter(data))
+    keys = account_match_keys(probe, probe=True)
+    if not keys:
+        return []
+    rules = rules_for(RecordType.ACCOUNT)
+    keyed = AccountMatchKey.objects.filter(key__in=keys)
+    if exclude is not None:
+        keyed = keyed.exclude(account_id=exclude)
+    ids = list(keyed.values_list("account_id", flat=True).distinct()[:CANDIDATE_LIMIT])
+    ids += [i for i in _trigram_account_ids([n.key for n in probe.names]) if i != exclude]
+    if not ids:
+        return []
+    accounts = list(
+        Account.objects.filter(pk__in=set(ids))
+        .exclude(status=AccountStatus.MERGED)
+        .only(*ACCOUNT_MATCH_FIELDS, "customer_code", "status")
+    )
+    found: list[Candidate] = []
+    for account in accounts:
+        cand = account_features(object_getter(account))
+        value, reasons = score(probe, cand, rules)
+        decision = decide(value, rules)
+        if decision is None:
+            continue
+        note = _legal_form_note(probe, cand)
+        if note and "legal form differs only" in reasons:
+            reasons.append(note)
+        found.append(
+            Candidate(
+                account.pk, account.customer_code, account.legal_name, value, decision, reasons
+            )
+        )
+    found.sort(key=lambda c: (-c.score, c.name, str(c.id)))
+    return found
+
+
+def contact_matches(
+    *, user: Any, data: Mapping[str, Any], exclude: uuid.UUID | None = None
+) -> list[Candidate]:
+    """Existing contacts that ``data`` (any subset of a contact's fields) may duplicate."""
+    from accord.customers.models import Contact, ContactMatchKey
+    from accord.territories import visibility
+
+    probe = contact_features(dict_getter(data))
+    keys = contact_match_keys(probe, probe=True)
+    if not keys:
+        return []
+    rules = rules_for(RecordType.CONTACT)
+    keyed = ContactMatchKey.objects.filter(key__in=keys)
+    if exclude is not None:
+        keyed = keyed.exclude(contact_id=exclude)
+    ids = list(keyed.values_list("contact_id", flat=True).distinct()[:CANDIDATE_LIMIT])
+    if not ids:
+        return []
+    contacts = list(
+        Contact.objects.filter(pk__in=ids)
+        .select_related("account")
+        .only(*(CONTACT_MATCH_FIELDS - {"account"}), "account__customer_code")
+    )
+    visible = set(
+        visibility.contacts_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+    found: list[Candidate] = []
+    for contact in contacts:
+        cand = contact_features(object_getter(contact))
+        value, reasons = score(probe, cand, rules)
+        decision = decide(value, rules)
+        if decision is None:
+            continue
+        code = contact.account.customer_code
+        name = str(contact) if contact.pk in visible else f"a contact at {code}"
+        found.append(Candidate(contact.pk, code, name, value, decision, reasons))
+    found.sort(key=lambda c: (-c.score, c.customer_code, str(c.id)))
+    return found
+
+
+# --- enforcing ----------------------------------------------------------------------------
+
+
+def refuse_blocking_duplicates(
+    candidates: Sequence[Candidate], *, justification: str | None, what: str
+) -> dict[str, Any] | None:
+    """Raise a 409 if a candidate blocks and no justification was given.
+
+    With a justification, return what the audit event records about the override.
+    """
+    blocking = [c for c in candidates if c.decision == BLOCK]
+    if not blocking:
+        return None
+    reason = (justification or "").strip()
+    if reason:
+        return {
+            "duplicate_override": {
+                "justification": reason,
+                "candidates": [c.as_dict() for c in blocking],
+            }
+        }
+    lines = [f"{c.customer_code} {c.name}: {', '.join(c.reasons)}" for c in blocking]
+    raise Conflict(
+        f"This {what} looks like a duplicate of an existing one. Use the existing record, "
+        "or give a duplicate_justification to save it anyway.",
+        code="duplicate_suspected",
+        errors={
+            "__all__": lines,
+            "duplicate_justification": ["Say why this is not a duplicate to save it anyway."],
+        },
+        extra={"candidates": [c.as_dict() for c in candidates]},
+    )
