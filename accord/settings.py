@@ -94,7 +94,9 @@ if PRODUCTION:
 ROOT_URLCONF = "accord.urls"
 WSGI_APPLICATION = "accord.wsgi.application"
 AUTH_USER_MODEL = "org.User"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 TEMPLATES = [
     {
@@ -107,6 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "accord.web.context_processors.shell",
             ],
         },
     },
@@ -156,8 +159,11 @@ STORAGES = {
     },
 }
 
+# Idle expiry: the session lasts SESSION_COOKIE_AGE seconds after the *last* request,
+# because every request saves it again (and so pushes the expiry forward).
 SESSION_COOKIE_AGE = int(os.environ.get("ACCORD_SESSION_AGE", str(8 * 3600)))
 SESSION_SAVE_EVERY_REQUEST = True
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
 NINJA_PAGINATION_MAX_LIMIT = 200
 

@@ -9,5 +9,6 @@ admin.site.site_title = "Accord"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("accord.web.urls")),
 ]

@@ -141,3 +141,18 @@ def record_timeline(
     page = entries[:limit]
     next_cursor = _encode(page[-1]) if len(entries) > limit else None
     return Page(items=page, next_cursor=next_cursor)
+
+
+# --- my day -------------------------------------------------------------------------------
+
+
+def activities_due_for(*, user: User, until: dt.datetime, limit: int = 50) -> list[Activity]:
+    """``user``'s own open activities (tasks, planned visits, calls…) due before ``until``
+    — today's and overdue ones — earliest first. Walks the (performed_by, occurred_at)
+    index."""
+    qs = visibility.activities_visible_to(user).filter(
+        performed_by=user, is_done=False, occurred_at__lt=until
+    )
+    return list(
+        qs.select_related("account", "opportunity").order_by("occurred_at", "pk")[: max(1, limit)]
+    )

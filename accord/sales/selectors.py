@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import QuerySet
 
@@ -82,3 +82,31 @@ def pipelines_with_stages() -> QuerySet[Pipeline]:
 
 def products_active() -> QuerySet[Product]:
     return Product.objects.filter(is_active=True).select_related("product_line")
+
+
+def open_opportunities_by_stage(*, user: User) -> list[dict[str, Any]]:
+    """``user``'s own open opportunities per stage: stage name, position, pipeline, count and
+    total per currency, in pipeline order (one grouped query)."""
+    from django.db.models import Count, Sum
+
+    rows = (
+        visibility.opportunities_visible_to(user)
+        .filter(owner=user, stage__outcome="open")
+        .values("stage_id", "stage__name", "stage__position", "pipeline__name", "currency")
+        .annotate(count=Count("id"), total=Sum("amount"))
+        .order_by("pipeline__name", "stage__position", "currency")
+    )
+    return [dict(row) for row in rows]
+
+
+def pipeline_board(
+    *, user: User, pipeline: Pipeline, per_stage: int = 50
+) -> list[tuple[Any, list[Opportunity]]]:
+    """The pipeline board: each stage of ``pipeline`` with the opportunities ``user`` may see
+    in it (newest first, at most ``per_stage``). One query per stage, whatever the rows."""
+    visible = visibility.opportunities_visible_to(user).select_related("account", "owner")
+    columns = []
+    for stage in pipeline.stages.order_by("position"):
+        cards = list(visible.filter(stage=stage).order_by("-created_at", "-pk")[:per_stage])
+        columns.append((stage, cards))
+    return columns

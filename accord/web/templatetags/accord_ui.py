@@ -1,0 +1,103 @@
+"""Formatting for people: money (THB by default), Bangkok times, Thai Buddhist-era dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import get_language
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"THB": "฿"}
+THAI_MONTHS = (
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+)
+EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+BUDDHIST_ERA_OFFSET = 543
+
+
+@register.filter
+def money(amount: Decimal | int | None, currency: str | None = None) -> str:
+    """``1234567.5`` → ``฿1,234,567.50`` (THB) or ``1,234,567.50 USD``."""
+    if amount is None:
+        return ""
+    currency = currency or str(settings.ACCORD_DEFAULT_CURRENCY)
+    text = number_format(Decimal(amount), decimal_pos=2, force_grouping=True)
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    if symbol:
+        return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"
+    return f"{text} {currency}"
+
+
+def _date_text(day: dt.date) -> str:
+    if (get_language() or "en").startswith("th"):
+        return f"{day.day} {THAI_MONTHS[day.month - 1]} {day.year + BUDDHIST_ERA_OFFSET}"
+    return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
+
+
+@register.filter
+def day(value: dt.date | dt.datetime | None) -> str:
+    """A date (a datetime is first put in the local zone): ``23 Nov 2026`` / ``23 พ.ย. 2569``."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).date()
+    return _date_text(value)
+
+
+@register.filter
+def when(value: dt.datetime | None) -> str:
+    """A moment in the local zone (Asia/Bangkok by default): ``23 Nov 2026 17:05``."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    return f"{_date_text(local.date())} {local:%H:%M}"
+
+
+@register.filter
+def iso(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).isoformat() if value else ""
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: dict[str, Any], **changes: Any) -> str:
+    """The current query string with ``changes`` applied (``None`` removes a key)."""
+    request = context["request"]
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def field_errors(errors: Any, name: str) -> list[str]:
+    return list(errors.get(name, [])) if errors else []
+
+
+@register.filter
+def changed_fields(changes: Any, limit: int = 6) -> str:
+    """The names of the fields an audit event changed: ``phone, email, +2``."""
+    names = list(changes or {})
+    shown = ", ".join(names[:limit])
+    return f"{shown}, +{len(names) - limit}" if len(names) > limit else shown
