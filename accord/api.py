@@ -11,6 +11,7 @@ from accord.core.api_support import (
     install_error_handlers,
 )
 from accord.customers.api import accounts, contacts
+from accord.integration.api import router as integration
 from accord.org.api import router as org
 from accord.sales.api import catalogue, leads, opportunities
 
@@ -36,3 +37,4 @@ api.add_router("/opportunities", opportunities)
 api.add_router("/", catalogue)
 api.add_router("/activities", activities)
 api.add_router("/audit", audit)
+api.add_router("/integration", integration)

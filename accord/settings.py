@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "accord.activities",
     "accord.dataquality",
     "accord.territories",
+    "accord.integration",
+    "django_tasks_db",
     "accord.web",
 ]
 
@@ -166,6 +168,20 @@ SESSION_SAVE_EVERY_REQUEST = True
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
 NINJA_PAGINATION_MAX_LIMIT = 200
+
+# Background work (integration deliveries): Django's tasks framework. By default tasks are
+# rows in this database, run by `accord worker` (django-tasks-db). ACCORD_TASKS_BACKEND=
+# immediate runs each task in the process that enqueues it, right after the commit: handy
+# for trying a connector under `make run` without a worker (no deferred retries then; see
+# docs/integration.md).
+ACCORD_TASKS_BACKEND = os.environ.get("ACCORD_TASKS_BACKEND", "database")
+TASKS = {
+    "default": {
+        "BACKEND": "django.tasks.backends.immediate.ImmediateBackend"
+        if ACCORD_TASKS_BACKEND == "immediate"
+        else "django_tasks_db.DatabaseBackend",
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -24,6 +24,8 @@ from accord.core.services import (
 )
 from accord.dataquality.models import RecordType
 from accord.dataquality.required import required_fields_check
+from accord.integration.models import EventType
+from accord.integration.outbox import opportunity_event_emit
 from accord.org.models import BusinessUnit, District, User
 from accord.sales.models import (
     Lead,
@@ -344,6 +346,8 @@ def opportunity_create(*, actor: User, data: Mapping[str, Any]) -> Opportunity:
     if lines:
         after["line_items"] = _line_items_snapshot(opp)
     audit_record_change(action=AuditAction.CREATE, instance=opp, after=after)
+    if opp.stage.outcome == StageOutcome.WON:
+        opportunity_event_emit(event_type=EventType.OPPORTUNITY_WON, opportunity=opp)
     return opp
 
 
@@ -356,6 +360,7 @@ def opportunity_update(
         raise PermissionDenied("You may not change this opportunity.", code="read_only")
     clean = _clean_opportunity_input(actor, data)
     before = snapshot(opp)
+    was_won = opp.stage.outcome == StageOutcome.WON
     lines = None
     if data.get("line_items") is not None:
         before["line_items"] = _line_items_snapshot(opp)
@@ -374,6 +379,11 @@ def opportunity_update(
     if lines is not None:
         after["line_items"] = _line_items_snapshot(opp)
     audit_record_change(action=AuditAction.UPDATE, instance=opp, before=before, after=after)
+    is_won = opp.stage.outcome == StageOutcome.WON
+    if is_won != was_won:
+        # The ledger invoices won opportunities; a re-opened one must be withdrawn there.
+        event = EventType.OPPORTUNITY_WON if is_won else EventType.OPPORTUNITY_REOPENED
+        opportunity_event_emit(event_type=event, opportunity=opp)
     return opp
 
 

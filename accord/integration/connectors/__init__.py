@@ -1,0 +1,45 @@
+"""Connector implementations, one per :class:`~accord.integration.models.ConnectorKind`.
+
+A connector's ``deliver(connector=…, event=…)`` returns on success and raises
+:class:`RetryableError` (the target may recover: 5xx, timeouts, refused connections) or
+:class:`PermanentError` (retrying cannot help: most 4xx, a mapping fault).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from accord.integration.models import Connector, OutboxEvent
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RetryableError(DeliveryError):
+    pass
+
+
+class PermanentError(DeliveryError):
+    pass
+
+
+class ConnectorImpl(Protocol):
+    def deliver(self, *, connector: Connector, event: OutboxEvent) -> None: ...
+
+
+def connector_impl(kind: str) -> ConnectorImpl:
+    from accord.integration.models import ConnectorKind
+
+    if kind == ConnectorKind.WEBHOOK:
+        from accord.integration.connectors.webhook import WebhookConnector
+
+        return WebhookConnector()
+    if kind == ConnectorKind.SQL_LEDGER:
+        from accord.integration.connectors.sql_ledger import SqlLedgerConnector
+
+        return SqlLedgerConnector()
+    raise PermanentError(f"Unknown connector kind {kind!r}.")

@@ -1,0 +1,214 @@
+"""SQL ledger connector: idempotent upserts into a database Accord does not own.
+
+``settings.database_url``: ``mysql://user:password@host:3306/ledger`` (MySQL/MariaDB, via
+PyMySQL), ``postgres://…`` or ``sqlite:////path/ledger.sqlite3``.
+``field_mapping``: per event type, a table write::
+
+    {"table": "ledger_customers", "key": ["cust_code"],
+     "columns": {"cust_code": "account.customer_code", "cust_name": "account.legal_name"},
+     "lines": {"table": "ledger_sales_order_lines", "path": "opportunity.line_items",
+               "parent": {"crm_ref": "opportunity.id"}, "key": ["crm_ref", "line_no"],
+               "columns": {"line_no": "position", …}}}
+
+Every row is upserted on its key (``INSERT … ON DUPLICATE KEY UPDATE`` /
+``ON CONFLICT … DO UPDATE``), lines the order no longer has are deleted, all in one ledger
+transaction: delivering the same event twice leaves the ledger as once. An event type
+without a mapping is not written (delivered as a no-op).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from accord.integration.connectors import PermanentError, RetryableError
+from accord.integration.mapping import MappingError, apply_mapping, lookup
+
+if TYPE_CHECKING:
+    from accord.integration.models import Connector, OutboxEvent
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_local = threading.local()
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str  # mysql / sqlite / postgresql
+    placeholder: str
+    quote: str
+
+    def ident(self, name: str) -> str:
+        if not _IDENTIFIER.match(name):
+            raise PermanentError(f"{name!r} is not a plain table or column name.")
+        return f"{self.quote}{name}{self.quote}"
+
+
+MYSQL = Dialect("mysql", "%s", "`")
+SQLITE = Dialect("sqlite", "?", '"')
+POSTGRESQL = Dialect("postgresql", "%s", '"')
+
+
+def _connect(url: str) -> tuple[Dialect, Any]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+")[0]
+    if scheme in ("mysql", "mariadb"):
+        import pymysql
+
+        conn = pymysql.connect(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 3306,
+            user=unquote(parts.username or "root"),
+            password=unquote(parts.password or ""),
+            database=parts.path.lstrip("/"),
+            charset="utf8mb4",
+            autocommit=False,
+            connect_timeout=5,
+            read_timeout=30,
+            write_timeout=30,
+        )
+        return MYSQL, conn
+    if scheme == "sqlite":
+        path = parts.path[1:] if parts.path.startswith("//") else parts.path
+        conn = sqlite3.connect(path, timeout=20, isolation_level=None)
+        return SQLITE, conn
+    if scheme in ("postgres", "postgresql"):
+        import psycopg
+
+        return POSTGRESQL, psycopg.connect(url, connect_timeout=5, autocommit=False)
+    raise PermanentError(f"Unsupported ledger database {scheme!r}.")
+
+
+def _connection(url: str) -> tuple[Dialect, Any]:
+    cache: dict[str, tuple[Dialect, Any]] = getattr(_local, "connections", None) or {}
+    _local.connections = cache
+    if url not in cache:
+        cache[url] = _connect(url)
+    return cache[url]
+
+
+def _forget(url: str) -> None:
+    cache = getattr(_local, "connections", {})
+    dialect_conn = cache.pop(url, None)
+    if dialect_conn is not None:
+        with contextlib.suppress(Exception):  # closing a broken connection
+            dialect_conn[1].close()
+
+
+def upsert_sql(dialect: Dialect, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    cols = ", ".join(dialect.ident(c) for c in columns)
+    marks = ", ".join([dialect.placeholder] * len(columns))
+    rest = [c for c in columns if c not in key] or list(key[:1])
+    sql = f"INSERT INTO {dialect.ident(table)} ({cols}) VALUES ({marks})"  # noqa: S608 - identifiers checked
+    if dialect is MYSQL:
+        sets = ", ".join(f"{dialect.ident(c)} = VALUES({dialect.ident(c)})" for c in rest)
+        return f"{sql} ON DUPLICATE KEY UPDATE {sets}"
+    conflict = ", ".join(dialect.ident(c) for c in key)
+    sets = ", ".join(f"{dialect.ident(c)} = excluded.{dialect.ident(c)}" for c in rest)
+    return f"{sql} ON CONFLICT ({conflict}) DO UPDATE SET {sets}"
+
+
+@dataclass(frozen=True)
+class Write:
+    sql: str
+    params: tuple[Any, ...]
+
+
+def _row_write(dialect: Dialect, table: str, key: Sequence[str], row: Mapping[str, Any]) -> Write:
+    missing = [k for k in key if k not in row]
+    if missing:
+        raise PermanentError(f"The mapping for {table} lacks its key columns {missing}.")
+    columns = list(row)
+    return Write(upsert_sql(dialect, table, columns, key), tuple(row[c] for c in columns))
+
+
+def plan_writes(dialect: Dialect, spec: Mapping[str, Any], payload: Any) -> list[Write]:
+    """The statements one event becomes (pure: tested without a database)."""
+    try:
+        table = spec["table"]
+        key = list(spec["key"])
+        row = apply_mapping(spec["columns"], payload)
+        writes = [_row_write(dialect, table, key, row)]
+        lines = spec.get("lines")
+        if lines:
+            parent = apply_mapping(lines["parent"], payload)
+            line_key = list(lines["key"])
+            own_key = [k for k in line_key if k not in parent]
+            if len(own_key) != 1:
+                raise PermanentError("A lines mapping needs exactly one key column of its own.")
+            kept = []
+            for item in lookup(payload, lines["path"]):
+                line_row = {**parent, **apply_mapping(lines["columns"], item)}
+                writes.append(_row_write(dialect, lines["table"], line_key, line_row))
+                kept.append(line_row[own_key[0]])
+            where = " AND ".join(f"{dialect.ident(c)} = {dialect.placeholder}" for c in parent)
+            sql = f"DELETE FROM {dialect.ident(lines['table'])} WHERE {where}"  # noqa: S608
+            if kept:
+                marks = ", ".join([dialect.placeholder] * len(kept))
+                sql += f" AND {dialect.ident(own_key[0])} NOT IN ({marks})"
+            writes.append(Write(sql, (*parent.values(), *kept)))
+    except MappingError as exc:
+        raise PermanentError(f"Mapping: {exc}") from exc
+    except (KeyError, TypeError) as exc:
+        raise PermanentError(f"The ledger mapping is incomplete: {exc!r}") from exc
+    return writes
+
+
+# MySQL/MariaDB errors worth retrying: cannot connect, server gone or lost, too many
+# connections, lock wait timeout, deadlock, server shutting down, read-only (failover).
+_MYSQL_TRANSIENT = frozenset({1040, 1053, 1205, 1213, 1290, 1836, 2002, 2003, 2005, 2006, 2013})
+
+
+def _classify(exc: Exception) -> Exception:
+    """Connection trouble and lock timeouts may pass; schema and data faults will not."""
+    name = type(exc).__name__
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+    if code is not None and type(exc).__module__.startswith("pymysql"):
+        if code in _MYSQL_TRANSIENT:
+            return RetryableError(f"Ledger unavailable: {exc}")
+        return PermanentError(f"Ledger refused the write: {exc}")
+    if isinstance(exc, sqlite3.OperationalError):
+        message = str(exc).lower()
+        if "locked" in message or "unable to open" in message or "busy" in message:
+            return RetryableError(f"Ledger busy: {exc}")
+        return PermanentError(f"Ledger refused the write: {exc}")
+    if name in ("OperationalError", "InterfaceError", "InternalError"):
+        return RetryableError(f"Ledger unavailable: {exc}")
+    if name in ("ProgrammingError", "IntegrityError", "DataError", "NotSupportedError"):
+        return PermanentError(f"Ledger refused the write: {exc}")
+    return RetryableError(f"Ledger error: {name}: {exc}")
+
+
+class SqlLedgerConnector:
+    def deliver(self, *, connector: Connector, event: OutboxEvent) -> None:
+        spec = connector.field_mapping.get(event.event_type)
+        if not spec:
+            return
+        url = connector.settings.get("database_url")
+        if not isinstance(url, str):
+            raise PermanentError("The connector has no database_url.")
+        try:
+            dialect, conn = _connection(url)
+            writes = plan_writes(dialect, spec, event.payload)
+            cursor = conn.cursor()
+            try:
+                if dialect is SQLITE:
+                    cursor.execute("BEGIN IMMEDIATE")
+                for write in writes:
+                    cursor.execute(write.sql, write.params)
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                cursor.close()
+        except (PermanentError, RetryableError):
+            raise
+        except Exception as exc:
+            _forget(url)
+            raise _classify(exc) from exc

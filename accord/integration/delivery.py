@@ -1,0 +1,250 @@
+"""Delivering outbox events: claim the head of a key, send it, record the outcome.
+
+Rules that make delivery safe with any number of workers:
+
+* **Claim, then send outside any transaction.** A short transaction locks the oldest
+  undelivered delivery of (connector, key) — ``SELECT … FOR UPDATE SKIP LOCKED`` on
+  PostgreSQL; SQLite serialises writers — checks that nothing earlier of that key is
+  undelivered, and marks it ``delivering`` with a lease and a claim token.
+* **Per-key order.** A delivery is claimed only when it is the head of its key for its
+  connector, so an account's events reach a connector in order; a dead head blocks its
+  key (and only its key) until it is replayed.
+* **Leases.** A worker killed mid-delivery leaves a lease that expires; the sweep hands
+  the delivery to another worker (the target sees it again with the same
+  ``Idempotency-Key``). The outcome is written only by the holder of the claim token.
+* **Retries.** 5xx, timeouts and refused connections retry with capped exponential backoff
+  and full jitter; permanent failures and exhausted attempts go to ``dead``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accord.integration.connectors import PermanentError, RetryableError, connector_impl
+from accord.integration.models import (
+    AttemptOutcome,
+    Connector,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_ATTEMPTS = 10
+DEFAULT_RETRY_BASE_SECONDS = 2.0
+DEFAULT_RETRY_CAP_SECONDS = 600.0
+DEFAULT_LEASE_SECONDS = 60.0
+# A due delivery untouched for this long has lost its task (a crash between commit and
+# enqueue, an expired lease, a backend without deferred tasks): the sweep enqueues again.
+SWEEP_GRACE_SECONDS = 30.0
+
+
+def _setting(connector: Connector, name: str, default: float) -> float:
+    try:
+        return float(connector.settings.get(name, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def max_attempts(connector: Connector) -> int:
+    return int(_setting(connector, "max_attempts", DEFAULT_MAX_ATTEMPTS))
+
+
+def lease_seconds(connector: Connector) -> float:
+    """Longer than any delivery can take, so a live worker never loses its claim."""
+    timeout = _setting(connector, "timeout_seconds", 10.0)
+    return max(DEFAULT_LEASE_SECONDS, 4 * timeout + 30)
+
+
+def backoff_seconds(
+    connector: Connector, attempts: int, *, rand: Callable[[], float] | None = None
+) -> float:
+    """Capped exponential backoff with full jitter: uniform in [cap/2, cap] of the step.
+
+    Half of the step is kept so a retry never comes sooner than base·2ⁿ⁻¹/2; the other
+    half is random so that many deliveries failing together do not retry together.
+    """
+    base = _setting(connector, "retry_base_seconds", DEFAULT_RETRY_BASE_SECONDS)
+    cap = _setting(connector, "retry_cap_seconds", DEFAULT_RETRY_CAP_SECONDS)
+    step = min(cap, base * 2 ** max(0, attempts - 1))
+    return step / 2 + (rand or random.random)() * step / 2
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery: Delivery
+    token: str
+
+
+def claim_head(connector: Connector, key: str, *, now: datetime | None = None) -> Claim | None:
+    """Claim the oldest undelivered delivery of (connector, key) if it may go now."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        undelivered = (
+            Delivery.objects.filter(connector=connector, ordering_key=key)
+            .exclude(status=DeliveryStatus.DELIVERED)
+            .order_by("seq")
+        )
+        head = undelivered.select_for_update(skip_locked=True).first()
+        if head is None:
+            return None
+        if undelivered.filter(seq__lt=head.seq).exists():
+            return None  # an earlier one is being claimed by another worker right now
+        if head.status == DeliveryStatus.DEAD:
+            return None
+        if head.status == DeliveryStatus.DELIVERING:
+            if head.lease_expires_at is not None and head.lease_expires_at > now:
+                return None
+        elif head.next_attempt_at > now:
+            return None
+        token = secrets.token_hex(16)
+        head.status = DeliveryStatus.DELIVERING
+        head.attempts += 1
+        head.claim_token = token
+        head.lease_expires_at = now + timedelta(seconds=lease_seconds(connector))
+        head.save(update_fields=["status", "attempts", "claim_token", "lease_expires_at"])
+        return Claim(delivery=head, token=token)
+
+
+def _record(
+    claim: Claim,
+    connector: Connector,
+    *,
+    started_at: datetime,
+    duration_ms: int,
+    error: Exception | None,
+) -> str | None:
+    """Write the outcome if the claim still holds; returns the new status."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=claim.delivery.pk)
+        if delivery.claim_token != claim.token or delivery.status != DeliveryStatus.DELIVERING:
+            logger.warning("Delivery %s: claim lost before the outcome was written", delivery.pk)
+            return None
+        now = timezone.now()
+        if error is None:
+            delivery.status = DeliveryStatus.DELIVERED
+            delivery.delivered_at = now
+            delivery.last_error = ""
+            outcome = AttemptOutcome.DELIVERED
+        else:
+            message = str(error) or type(error).__name__
+            delivery.last_error = message[:2000]
+            permanent = isinstance(error, PermanentError)
+            if permanent or delivery.attempts >= max_attempts(connector):
+                delivery.status = DeliveryStatus.DEAD
+                outcome = AttemptOutcome.DEAD
+            else:
+                delay = backoff_seconds(connector, delivery.attempts)
+                retry_after = getattr(error, "retry_after", None)
+                if retry_after is not None:
+                    cap = _setting(connector, "retry_cap_seconds", DEFAULT_RETRY_CAP_SECONDS)
+                    delay = max(delay, min(float(retry_after), cap))
+                delivery.status = DeliveryStatus.FAILED
+                delivery.next_attempt_at = now + timedelta(seconds=delay)
+                outcome = AttemptOutcome.RETRY
+        delivery.claim_token = ""
+        delivery.lease_expires_at = None
+        delivery.save(
+            update_fields=[
+                "status",
+                "delivered_at",
+                "last_error",
+                "next_attempt_at",
+                "claim_token",
+                "lease_expires_at",
+            ]
+        )
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            connector=connector,
+            started_at=started_at,
+            duration_ms=duration_ms,
+            outcome=outcome,
+            error="" if error is None else delivery.last_error,
+        )
+        if delivery.status == DeliveryStatus.FAILED:
+            from accord.integration.tasks import enqueue_key_deliveries
+
+            pair = [(str(connector.pk), delivery.ordering_key)]
+            when = delivery.next_attempt_at
+            transaction.on_commit(lambda: enqueue_key_deliveries(pair, run_after=when))
+        return delivery.status
+
+
+def deliver_claimed(claim: Claim, connector: Connector) -> str | None:
+    event = claim.delivery.event
+    started_at = timezone.now()
+    started = time.monotonic()
+    error: Exception | None = None
+    try:
+        connector_impl(connector.kind).deliver(connector=connector, event=event)
+    except (RetryableError, PermanentError) as exc:
+        error = exc
+    except Exception as exc:
+        logger.exception("Delivery %s failed unexpectedly", claim.delivery.pk)
+        error = RetryableError(f"{type(exc).__name__}: {exc}")
+    duration_ms = int((time.monotonic() - started) * 1000)
+    return _record(claim, connector, started_at=started_at, duration_ms=duration_ms, error=error)
+
+
+def deliver_key(connector_id: str, key: str, *, limit: int = 200) -> int:
+    """Deliver what is due for (connector, key), in order; returns how many were delivered."""
+    connector = Connector.objects.filter(pk=connector_id).first()
+    if connector is None or not connector.enabled or connector.paused:
+        return 0
+    delivered = 0
+    while delivered < limit:
+        claim = claim_head(connector, key)
+        if claim is None:
+            return delivered
+        if deliver_claimed(claim, connector) != DeliveryStatus.DELIVERED:
+            return delivered
+        delivered += 1
+    # A long backlog for one key: hand the rest to a fresh task so other keys get a turn.
+    from accord.integration.tasks import enqueue_key_deliveries
+
+    enqueue_key_deliveries([(str(connector.pk), key)])
+    return delivered
+
+
+def due_keys(
+    *, now: datetime | None = None, grace_seconds: float = SWEEP_GRACE_SECONDS, limit: int = 1000
+) -> list[tuple[str, str]]:
+    """(connector, key) pairs with a head that should have been delivered by now."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=grace_seconds)
+    rows = (
+        Delivery.objects.filter(connector__enabled=True, connector__paused=False)
+        .filter(
+            Q(
+                status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED],
+                next_attempt_at__lte=stale,
+            )
+            | Q(status=DeliveryStatus.DELIVERING, lease_expires_at__lte=now)
+        )
+        .values_list("connector_id", "ordering_key")
+        .order_by()
+        .distinct()[:limit]
+    )
+    return [(str(c), k) for c, k in rows]
+
+
+def outbox_sweep(*, now: datetime | None = None, grace_seconds: float = SWEEP_GRACE_SECONDS) -> int:
+    """Enqueue delivery tasks for due work whose task was lost; returns the pairs enqueued."""
+    from accord.integration.tasks import enqueue_key_deliveries, queued_pairs
+
+    queued = queued_pairs()
+    pairs = [p for p in due_keys(now=now, grace_seconds=grace_seconds) if p not in queued]
+    enqueue_key_deliveries(pairs)
+    return len(pairs)
