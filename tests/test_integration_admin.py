@@ -13,10 +13,9 @@ from accord.integration.models import (
     ConnectorKind,
     Delivery,
     DeliveryStatus,
-    EventType,
 )
-from accord.integration.outbox import account_event_emit
 from tests.conftest import make_account
+from tests.integration_support import approval_of
 
 SECRET = "a-long-webhook-secret-0123456789"
 
@@ -96,7 +95,7 @@ def test_replaying_a_dead_delivery_from_the_admin_is_audited(org):
         settings={"url": "http://127.0.0.1:9/", "secret": SECRET},
     )
     account = make_account(org)
-    account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+    approval_of(account)
     Delivery.objects.update(status=DeliveryStatus.DEAD, attempts=1, last_error="HTTP 400: no")
     delivery = Delivery.objects.get()
     client = Client()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from accord.integration.delivery import deliver_key
-from accord.integration.models import Connector, ConnectorKind, Delivery, EventType
-from accord.integration.outbox import account_event_emit
+from accord.integration.models import Connector, ConnectorKind, Delivery
 from tests.conftest import make_account
+from tests.integration_support import approval_of
 
 # Distinct enough that the duplicate check lets them all in.
 NAMES = [
@@ -34,7 +34,7 @@ def test_a_rep_sees_the_sync_status_of_accounts_they_may_see_only(org, api_as):
     connector = _connector()
     mine = make_account(org)
     theirs = make_account(org, legal_name="Southern Co., Ltd.", district=org.south)
-    account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=mine)
+    approval_of(mine)
     deliver_key(str(connector.pk), str(mine.pk))
     api = api_as(org.rep)
     # when
@@ -75,7 +75,7 @@ def test_dead_letters_are_listed_page_by_page_and_replayed(org, api_as):
     connector = _connector()
     accounts = [make_account(org, legal_name=NAMES[n]) for n in range(3)]
     for account in accounts:
-        account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+        approval_of(account)
         deliver_key(str(connector.pk), str(account.pk))
     api = api_as(org.admin)
     # when

@@ -24,6 +24,7 @@ from accord.integration.models import (
 from accord.integration.outbox import account_event_emit
 from accord.integration.testing import WebhookReceiver
 from tests.conftest import make_account
+from tests.integration_support import approval_of
 
 # Distinct enough that the duplicate check lets them all in.
 NAMES = [
@@ -53,7 +54,7 @@ def test_four_workers_deliver_every_event_once_and_in_account_order(org):
         accounts = [make_account(org, legal_name=NAMES[n]) for n in range(6)]
         for account in accounts:
             with transaction.atomic():
-                account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+                approval_of(account)
             for _ in range(4):
                 with transaction.atomic():
                     account_event_emit(event_type=EventType.ACCOUNT_UPDATED, account=account)

@@ -28,6 +28,7 @@ from accord.integration.models import (
 from accord.integration.outbox import account_event_emit
 from accord.integration.testing import WebhookReceiver
 from tests.conftest import make_account
+from tests.integration_support import approval_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,7 +66,7 @@ def test_a_worker_killed_mid_delivery_is_taken_over_and_nothing_is_doubled(org, 
         )
         account = make_account(org)
         with transaction.atomic():
-            first = account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+            first = approval_of(account)
         with transaction.atomic():
             second = account_event_emit(event_type=EventType.ACCOUNT_UPDATED, account=account)
         # when: a real worker process starts delivering, and is killed mid-request

@@ -25,6 +25,7 @@ from accord.integration.outbox import account_event_emit
 from accord.integration.services import delivery_replay
 from accord.integration.testing import WebhookReceiver
 from tests.conftest import make_account
+from tests.integration_support import approval_of
 
 
 @pytest.fixture
@@ -44,7 +45,11 @@ def _hook(url: str, **settings) -> Connector:
 
 
 def _approve(account):
-    return account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+    """The account's next event: its approval (written when it was created), then updates."""
+    if not getattr(account, "_approval_taken", False):
+        account._approval_taken = True
+        return approval_of(account)
+    return account_event_emit(event_type=EventType.ACCOUNT_UPDATED, account=account)
 
 
 def _delivery(event: OutboxEvent) -> Delivery:
@@ -372,10 +377,10 @@ def test_with_the_immediate_backend_delivery_happens_right_after_commit(
         raising=False,
     )
     connector = _hook(receiver.url)
-    account = make_account(org)
-    # when
+    # when: a steward creates (approves) an account
     with django_capture_on_commit_callbacks(execute=True):
-        event = _approve(account)
+        account = make_account(org)
+    event = _approve(account)
     # then
     assert _delivery(event).status == DeliveryStatus.DELIVERED
     assert [r.headers["Idempotency-Key"] for r in receiver.requests] == [str(event.id)]

@@ -26,10 +26,10 @@ from accord.integration.models import (
     DeliveryStatus,
     EventType,
 )
-from accord.integration.outbox import account_event_emit
 from accord.sales.models import Product, Stage
 from accord.sales.services import opportunity_create, opportunity_update
 from tests.conftest import make_account
+from tests.integration_support import approval_of
 
 _counter = itertools.count(1)
 DECIMAL_COLUMNS = {"amount", "qty", "unit_price", "discount_pct", "line_total"}
@@ -144,7 +144,7 @@ def test_an_approved_account_and_its_won_order_reach_the_ledger_once(org, ledger
     # given
     connector = _ledger(ledger_url)
     account = make_account(org)
-    account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+    approval_of(account)
     opp = _win(org, account, _lines((0, 2, "1500.00", 0), (1, 1, "1000.00", 10)))
     # when
     assert deliver_key(str(connector.pk), str(account.pk)) == 2
@@ -209,7 +209,7 @@ def test_an_unreachable_ledger_is_retried(org, ledger_url, tmp_path):
         url = f"sqlite:///{tmp_path}/no/such/dir/ledger.sqlite3"
     connector = _ledger(url)
     account = make_account(org)
-    event = account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+    event = approval_of(account)
     # when
     deliver_key(str(connector.pk), str(account.pk))
     # then
@@ -229,7 +229,7 @@ def test_a_mapping_that_does_not_fit_the_ledger_schema_is_dead(org, ledger_url):
     connector.field_mapping = mapping
     connector.save()
     account = make_account(org)
-    event = account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+    event = approval_of(account)
     deliver_key(str(connector.pk), str(account.pk))
     row = Delivery.objects.get(event=event)
     assert (row.status, row.attempts) == (DeliveryStatus.DEAD, 1)

@@ -6,6 +6,7 @@ import pytest
 from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
+from accord.customers.services import account_update
 from accord.integration.models import (
     Connector,
     ConnectorKind,
@@ -15,10 +16,10 @@ from accord.integration.models import (
     OutboxEvent,
     OutboxSequence,
 )
-from accord.integration.outbox import account_event_emit
 from accord.sales.models import Product, Stage
 from accord.sales.services import opportunity_create, opportunity_update
 from tests.conftest import make_account
+from tests.integration_support import approval_of
 
 ALL_EVENTS = [e.value for e in EventType]
 
@@ -55,13 +56,12 @@ def test_winning_an_opportunity_writes_one_event_with_its_line_items(org):
     account = make_account(org)
     # when
     opp = _won_opportunity(org, account)
-    # then
-    event = OutboxEvent.objects.get()
-    assert event.event_type == "opportunity.won"
+    # then: after the account's own approval, in the account's order
+    event = OutboxEvent.objects.get(event_type="opportunity.won")
     assert event.aggregate_type == "sales.opportunity"
     assert event.aggregate_id == str(opp.pk)
     assert event.ordering_key == str(account.pk)
-    assert event.seq == 1
+    assert event.seq == 2
     data = event.payload["opportunity"]
     assert data["amount"] == "3000.00"
     assert data["customer_code"] == account.customer_code
@@ -69,13 +69,13 @@ def test_winning_an_opportunity_writes_one_event_with_its_line_items(org):
     assert [(li["quantity"], li["unit_price"], li["total"]) for li in data["line_items"]] == [
         ("2.00", "1500.00", "3000.00")
     ]
-    delivery = Delivery.objects.get()
-    assert (delivery.connector_id, delivery.event_id) == (connector.pk, event.pk)
+    delivery = Delivery.objects.get(event=event)
+    assert delivery.connector_id == connector.pk
     assert (delivery.status, delivery.attempts, delivery.ordering_key, delivery.seq) == (
         DeliveryStatus.PENDING,
         0,
         str(account.pk),
-        1,
+        2,
     )
 
 
@@ -94,10 +94,10 @@ def test_a_rolled_back_change_leaves_no_event(org):
             actor=org.rep, opportunity=opp, data={"stage": _stage(org, "Closed won").pk}
         )
         raise RuntimeError("the surrounding work failed")
-    # then
-    assert OutboxEvent.objects.count() == 0
-    assert Delivery.objects.count() == 0
-    assert OutboxSequence.objects.count() == 0
+    # then: only the account's approval is there
+    assert list(OutboxEvent.objects.values_list("event_type", flat=True)) == ["account.approved"]
+    assert Delivery.objects.count() == 1
+    assert OutboxSequence.objects.get(key=str(account.pk)).last_seq == 1
     opp.refresh_from_db()
     assert opp.stage.name == "Prospecting"
 
@@ -114,8 +114,8 @@ def test_reopening_a_won_opportunity_follows_it_in_the_accounts_order(org):
     opportunity_update(actor=org.rep, opportunity=opp, data={"name": "50 printers (re-quoted)"})
     # then
     rows = list(OutboxEvent.objects.order_by("seq").values_list("event_type", "seq"))
-    assert rows == [("opportunity.won", 1), ("opportunity.reopened", 2)]
-    assert OutboxSequence.objects.get(key=str(account.pk)).last_seq == 2
+    assert rows == [("account.approved", 1), ("opportunity.won", 2), ("opportunity.reopened", 3)]
+    assert OutboxSequence.objects.get(key=str(account.pk)).last_seq == 3
 
 
 def test_an_opportunity_created_won_emits_won(org):
@@ -131,7 +131,10 @@ def test_an_opportunity_created_won_emits_won(org):
             "line_items": [{"product": product.pk}],
         },
     )
-    assert list(OutboxEvent.objects.values_list("event_type", flat=True)) == ["opportunity.won"]
+    assert list(OutboxEvent.objects.order_by("seq").values_list("event_type", flat=True)) == [
+        "account.approved",
+        "opportunity.won",
+    ]
 
 
 def test_account_events_go_before_the_accounts_won_opportunity(org):
@@ -139,10 +142,10 @@ def test_account_events_go_before_the_accounts_won_opportunity(org):
     _connector()
     account = make_account(org)
     # when: the customers services emit this when a steward approves the account
-    account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+    approval_of(account)
     _won_opportunity(org, account)
     other = make_account(org, legal_name="Other Co., Ltd.", tax_id="")
-    account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=other)
+    approval_of(other)
     # then
     rows = list(
         Delivery.objects.order_by("ordering_key", "seq").values_list(
@@ -162,11 +165,11 @@ def test_account_events_go_before_the_accounts_won_opportunity(org):
 
 def test_only_enabled_connectors_subscribed_to_the_type_get_a_delivery(org):
     # given
+    account = make_account(org)
     wanted = _connector("ledger-orders", event_types=["opportunity.won"])
     _connector("accounts-only", event_types=["account.approved"])
     _connector("switched-off", enabled=False)
     paused = _connector("paused", paused=True)
-    account = make_account(org)
     # when
     _won_opportunity(org, account)
     # then
@@ -219,3 +222,18 @@ def test_a_merge_event_names_the_survivor_and_the_codes_it_replaces(org):
     assert event.event_type == "account.merged"
     assert event.ordering_key == str(survivor.pk)
     assert event.payload["merged"] == [{"id": str(loser.pk), "customer_code": loser.customer_code}]
+
+
+def test_account_services_emit_approved_and_updated_for_synced_fields_only(org):
+    # given
+    _connector()
+    account = make_account(org, legal_name="Synced Co., Ltd.")
+    # when
+    account_update(actor=org.steward, account=account, data={"phone": "+66 2 000 1111"})
+    account_update(actor=org.steward, account=account, data={"industry": "retail"})
+    # then: the industry is not sent to the ledger, so changing it makes no event
+    assert list(
+        OutboxEvent.objects.filter(ordering_key=str(account.pk))
+        .order_by("seq")
+        .values_list("seq", "event_type")
+    ) == [(1, "account.approved"), (2, "account.updated")]

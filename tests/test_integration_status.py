@@ -25,6 +25,7 @@ from accord.integration.outbox import account_event_emit
 from accord.integration.selectors import SyncStatus, connector_health, record_sync_status
 from accord.integration.testing import WebhookReceiver
 from tests.conftest import make_account
+from tests.integration_support import approval_of
 
 # Distinct enough that the duplicate check lets them all in.
 NAMES = [
@@ -55,13 +56,14 @@ def _hook(name: str, url: str, **fields) -> Connector:
 
 
 def test_an_accounts_sync_status_per_connector(org, receiver):
-    # given: "good" takes everything, "picky" refuses the update
+    # given: "good" takes everything, "picky" refuses the update; one account was
+    # approved before either connector existed
+    untouched = make_account(org, legal_name="Quiet Co., Ltd.")
     good = _hook("good", receiver.url)
     _hook("picky", receiver.url)
     account = make_account(org)
-    account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+    approval_of(account)
     account_event_emit(event_type=EventType.ACCOUNT_UPDATED, account=account)
-    untouched = make_account(org, legal_name="Quiet Co., Ltd.")
     # then: nothing sent yet
     assert [(s.connector, s.status, s.attempts) for s in record_sync_status(account)] == [
         ("good", "pending", 0),
@@ -98,7 +100,7 @@ def test_connector_health_counts_backlog_dead_lag_and_failure_rate(org, receiver
     _hook("idle", receiver.url, paused=True)
     accounts = [make_account(org, legal_name=NAMES[n]) for n in range(4)]
     for account in accounts:
-        account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+        approval_of(account)
     OutboxEvent.objects.update(created_at=timezone.now() - timedelta(hours=2))
     # when: one delivered, one dead (400), one retrying (503), one untouched
     for account in accounts[:3]:
@@ -121,7 +123,7 @@ def test_integration_status_prints_one_line_per_connector(org, receiver):
     hook = _hook("hook", receiver.url)
     accounts = [make_account(org, legal_name=NAMES[n]) for n in range(4)]
     for account in accounts:
-        account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+        approval_of(account)
     OutboxEvent.objects.update(created_at=timezone.now() - timedelta(hours=2))
     for account in accounts[:3]:
         deliver_key(str(hook.pk), str(account.pk))
@@ -142,15 +144,10 @@ def test_integration_status_prints_one_line_per_connector(org, receiver):
 def test_the_worker_command_delivers_committed_events_in_order(org, receiver):
     # given: committed writes; their tasks were enqueued on commit
     hook = _hook("hook", receiver.url)
-    a = make_account(org, legal_name="Alpha Co., Ltd.")
-    b = make_account(org, legal_name="Beta Co., Ltd.")
-    for account, event_type in [
-        (a, EventType.ACCOUNT_APPROVED),
-        (b, EventType.ACCOUNT_APPROVED),
-        (a, EventType.ACCOUNT_UPDATED),
-    ]:
-        with transaction.atomic():
-            account_event_emit(event_type=event_type, account=account)
+    a = make_account(org, legal_name="Alpha Co., Ltd.")  # approved: its event is queued
+    make_account(org, legal_name="Beta Co., Ltd.")
+    with transaction.atomic():
+        account_event_emit(event_type=EventType.ACCOUNT_UPDATED, account=a)
     assert DBTaskResult.objects.count() == 3
     # when: the real worker runs what is queued, then exits
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}

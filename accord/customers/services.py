@@ -35,6 +35,8 @@ from accord.dataquality import matching
 from accord.dataquality.models import RecordType
 from accord.dataquality.normalize import company_name_key
 from accord.dataquality.required import required_fields_check
+from accord.integration.models import EventType
+from accord.integration.outbox import ACCOUNT_SYNC_FIELDS, account_event_emit
 from accord.org.models import District, User
 from accord.territories import visibility
 
@@ -216,6 +218,8 @@ def account_create(*, actor: User, data: Mapping[str, Any]) -> Account:
     audit_record_change(
         action=AuditAction.CREATE, instance=account, after=snapshot(account), extra=override
     )
+    # A steward's create is the approval of the customer: the ledger gets it.
+    account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
     return account
 
 
@@ -253,6 +257,8 @@ def account_update(*, actor: User, account: Account, data: Mapping[str, Any]) ->
         after=snapshot(account),
         extra=override,
     )
+    if changed & ACCOUNT_SYNC_FIELDS:
+        account_event_emit(event_type=EventType.ACCOUNT_UPDATED, account=account)
     return account
 
 
