@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import prefetch_related_objects
+from django.db.models import Model, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -252,33 +252,50 @@ def _form_page(
     return render(request, "web/record_form.html", context, status=status)
 
 
-@login_required
-def account_new(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    form = AccountForm(request.POST or None)
+def _save_form[M: Model](
+    request: HttpRequest,
+    form: Any,
+    *,
+    save: Callable[[dict[str, Any]], M],
+    done: Callable[[M], str],
+    title: str,
+    back: str,
+    account: Account | None,
+    notice: str = "",
+) -> HttpResponse:
+    """On a valid POST, hand the form's data to ``save`` (a service call). Its field errors
+    go back onto the form, with what the user typed, and nothing is saved; success returns
+    to the account's 360 page."""
     if request.method == "POST" and form.is_valid():
         try:
-            account = account_create(actor=user, data=form.service_data())
+            saved = save(form.service_data())
         except DomainError as exc:
             add_domain_errors(form, exc)
         else:
-            messages.success(
-                request, _("Account %(code)s created.") % {"code": account.customer_code}
-            )
-            return redirect("web:account_detail", pk=account.pk)
+            messages.success(request, done(saved))
+            return redirect("web:account_detail", pk=getattr(saved, "account_id", saved.pk))
     status = 422 if request.method == "POST" else 200
+    return _form_page(
+        request, form, title=title, back=back, account=account, status=status, notice=notice
+    )
+
+
+@login_required
+def account_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
     notice = (
         ""
         if visibility.may_create_accounts(user)
         else _("Accounts are created by the CRM team; request a new account instead.")
     )
-    return _form_page(
+    return _save_form(
         request,
-        form,
+        AccountForm(request.POST or None),
+        save=lambda data: account_create(actor=user, data=data),
+        done=lambda account: _("Account %(code)s created.") % {"code": account.customer_code},
         title=_("New account"),
         back="/accounts/",
         account=None,
-        status=status,
         notice=notice,
     )
 
@@ -294,40 +311,29 @@ def account_edit(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = _user(request)
     account = _visible_account(request, pk)
     steward = visibility.may_create_accounts(user)
-    form = AccountForm(request.POST or None, initial=_account_initial(account), steward=steward)
-    if request.method == "POST" and form.is_valid():
-        try:
-            account_update(actor=user, account=account, data=form.service_data())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Account saved."))
-            return redirect("web:account_detail", pk=account.pk)
-    status = 422 if request.method == "POST" else 200
-    back = f"/accounts/{account.pk}/"
-    return _form_page(
-        request, form, title=_("Edit account"), back=back, account=account, status=status
+    return _save_form(
+        request,
+        AccountForm(request.POST or None, initial=_account_initial(account), steward=steward),
+        save=lambda data: account_update(actor=user, account=account, data=data),
+        done=lambda _saved: _("Account saved."),
+        title=_("Edit account"),
+        back=f"/accounts/{account.pk}/",
+        account=account,
     )
 
 
 @login_required
 def contact_new(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    user = _user(request)
     account = _visible_account(request, pk)
-    form = ContactForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            contact_create(
-                actor=_user(request), data={**form.service_data(), "account": account.pk}
-            )
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Contact added."))
-            return redirect("web:account_detail", pk=account.pk)
-    status = 422 if request.method == "POST" else 200
-    back = f"/accounts/{account.pk}/"
-    return _form_page(
-        request, form, title=_("New contact"), back=back, account=account, status=status
+    return _save_form(
+        request,
+        ContactForm(request.POST or None),
+        save=lambda data: contact_create(actor=user, data={**data, "account": account.pk}),
+        done=lambda _saved: _("Contact added."),
+        title=_("New contact"),
+        back=f"/accounts/{account.pk}/",
+        account=account,
     )
 
 
@@ -341,40 +347,29 @@ def contact_edit(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     initial = {name: getattr(contact, name, "") for name in ContactForm.base_fields}
-    form = ContactForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            contact_update(actor=user, contact=contact, data=form.service_data())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Contact saved."))
-            return redirect("web:account_detail", pk=contact.account_id)
-    status = 422 if request.method == "POST" else 200
-    back = f"/accounts/{contact.account_id}/"
-    return _form_page(
-        request, form, title=_("Edit contact"), back=back, account=contact.account, status=status
+    return _save_form(
+        request,
+        ContactForm(request.POST or None, initial=initial),
+        save=lambda data: contact_update(actor=user, contact=contact, data=data),
+        done=lambda _saved: _("Contact saved."),
+        title=_("Edit contact"),
+        back=f"/accounts/{contact.account_id}/",
+        account=contact.account,
     )
 
 
 @login_required
 def opportunity_new(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    user = _user(request)
     account = _visible_account(request, pk)
-    form = OpportunityForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            opportunity_create(
-                actor=_user(request), data={**form.service_data(), "account": account.pk}
-            )
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Opportunity created."))
-            return redirect("web:account_detail", pk=account.pk)
-    status = 422 if request.method == "POST" else 200
-    back = f"/accounts/{account.pk}/"
-    return _form_page(
-        request, form, title=_("New opportunity"), back=back, account=account, status=status
+    return _save_form(
+        request,
+        OpportunityForm(request.POST or None),
+        save=lambda data: opportunity_create(actor=user, data={**data, "account": account.pk}),
+        done=lambda _saved: _("Opportunity created."),
+        title=_("New opportunity"),
+        back=f"/accounts/{account.pk}/",
+        account=account,
     )
 
 
@@ -391,17 +386,12 @@ def opportunity_edit(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         raise Http404(exc.detail) from exc
     initial = {name: getattr(opp, name) for name in OpportunityForm.base_fields if name != "stage"}
     initial["stage"] = opp.stage_id
-    form = OpportunityForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            opportunity_update(actor=user, opportunity=opp, data=form.service_data())
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Opportunity saved."))
-            return redirect("web:account_detail", pk=opp.account_id)
-    status = 422 if request.method == "POST" else 200
-    back = f"/accounts/{opp.account_id}/"
-    return _form_page(
-        request, form, title=_("Edit opportunity"), back=back, account=opp.account, status=status
+    return _save_form(
+        request,
+        OpportunityForm(request.POST or None, initial=initial),
+        save=lambda data: opportunity_update(actor=user, opportunity=opp, data=data),
+        done=lambda _saved: _("Opportunity saved."),
+        title=_("Edit opportunity"),
+        back=f"/accounts/{opp.account_id}/",
+        account=opp.account,
     )
