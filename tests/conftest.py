@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -87,6 +88,29 @@ def org(db: Any) -> Org:
         other_rep,
         south_rep,
     )
+
+
+@pytest.fixture(autouse=True)
+def _seeded_configuration(request: pytest.FixtureRequest) -> None:
+    """Data that migrations seed (the default duplicate rules) is back after a flush.
+
+    Tests with ``transaction=True`` (live server, threads, browser) end by truncating every
+    table, seeds included; the next test in that process would then run without them.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db", "org"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    request.getfixturevalue(
+        "transactional_db" if marker and marker.kwargs.get("transaction") else "db"
+    )
+    from accord.dataquality.models import MatchRule
+
+    if not MatchRule.objects.exists():
+        from django.apps import apps
+
+        seed_module = importlib.import_module("accord.dataquality.migrations.0004_seed_match_rules")
+        seed_module.seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

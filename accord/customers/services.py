@@ -164,6 +164,17 @@ def _account_match_keys_write(account: Account, *, creating: bool) -> None:
     AccountMatchKey.objects.bulk_create(AccountMatchKey(account=account, key=k) for k in keys)
 
 
+def _duplicate_checks_serialise(kind: str) -> None:
+    """Let one duplicate check and its write of ``kind`` run at a time, until commit.
+
+    Without it, two simultaneous requests for the same new company would each check, see
+    nothing, and both save. The lock is a row (so it works the same on every database; on
+    SQLite writers are serialised anyway); the second check then sees the first's commit.
+    Creating and renaming customers is rare enough that one lane costs nothing.
+    """
+    CodeSequence.objects.select_for_update().get_or_create(name=f"{kind}_duplicate_check")
+
+
 def _account_validate_and_save(
     account: Account,
     *,
@@ -181,6 +192,7 @@ def _account_validate_and_save(
     validate(account, exclude=["merged_into"])
     override = None
     if check_duplicates:
+        _duplicate_checks_serialise("account")
         candidates = matching.account_matches(
             user=actor,
             data={f: getattr(account, f) for f in matching.ACCOUNT_MATCH_FIELDS},
@@ -331,6 +343,7 @@ def _contact_validate_and_save(
     validate(contact)
     override = None
     if check_duplicates:
+        _duplicate_checks_serialise("contact")
         data: dict[str, Any] = {f: getattr(contact, f) for f in matching.CONTACT_MATCH_FIELDS}
         data["account"] = contact.account_id
         candidates = matching.contact_matches(
