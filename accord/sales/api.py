@@ -11,9 +11,11 @@ from accord.activities.history import add_history_routes
 from accord.core.api_support import actor
 from accord.core.selectors import get_visible
 from accord.org.models import User
-from accord.sales import selectors, services
+from accord.sales import flows, selectors, services
 from accord.sales.models import Lead, Opportunity, Pipeline, Product
 from accord.sales.schemas import (
+    LeadConversionOut,
+    LeadConvertIn,
     LeadFilters,
     LeadIn,
     LeadOut,
@@ -135,3 +137,38 @@ def pipeline_list(request: HttpRequest) -> list[Pipeline]:
 @catalogue.get("/products", response=list[ProductOut], summary="The product catalogue")
 def product_list(request: HttpRequest) -> list[Product]:
     return list(selectors.products_active())
+
+
+@leads.post(
+    "/{lead_id}/convert",
+    response={201: LeadConversionOut},
+    summary="Convert a lead to an account, a contact and optionally an opportunity",
+)
+def lead_convert(
+    request: HttpRequest, lead_id: uuid.UUID, payload: LeadConvertIn
+) -> Status[dict[str, object]]:
+    user = actor(request)
+    data = payload.model_dump(exclude_unset=True)
+    contact = data.get("contact") or {}
+    contact.pop("account", None)
+    opportunity = data.get("opportunity")
+    if opportunity is not None:
+        opportunity.pop("account", None)
+    done = flows.lead_convert(
+        actor=user,
+        lead=_lead(user, lead_id),
+        account=data.get("account"),
+        new_account=data.get("new_account"),
+        contact=contact,
+        create_contact=data.get("create_contact", True),
+        opportunity=opportunity,
+    )
+    return Status(
+        201,
+        {
+            "lead": done.lead,
+            "account": done.account.pk,
+            "contact": done.contact.pk if done.contact else None,
+            "opportunity": done.opportunity.pk if done.opportunity else None,
+        },
+    )

@@ -9,6 +9,7 @@ from ninja import Schema
 from pydantic import Field
 
 from accord.core.api_support import ApiDate, InputSchema, QuerySchema, read_only
+from accord.customers.schemas import AccountPatch, ContactPatch
 from accord.sales.models import (
     ForecastCategory,
     Lead,
@@ -259,3 +260,25 @@ class ProductOut(Schema):
     @staticmethod
     def resolve_product_line(obj: Product) -> uuid.UUID:
         return obj.product_line_id
+
+
+class LeadConvertIn(InputSchema):
+    """Convert a lead: to an existing ``account``, or (data stewards) to a ``new_account``
+    made from the lead's company plus the fields given."""
+
+    account: uuid.UUID | None = None
+    new_account: AccountPatch | None = None
+    contact: ContactPatch | None = Field(
+        default=None, description="Fields of the new contact on top of the lead's person."
+    )
+    create_contact: bool = True
+    opportunity: OpportunityPatch | None = Field(
+        default=None, description="Open an opportunity on the account (at least its name)."
+    )
+
+
+class LeadConversionOut(Schema):
+    lead: LeadOut
+    account: uuid.UUID
+    contact: uuid.UUID | None
+    opportunity: uuid.UUID | None
