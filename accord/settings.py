@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "accord.dataquality",
     "accord.territories",
     "accord.integration",
+    "accord.imports",
     "django_tasks_db",
     "accord.web",
 ]
