@@ -22,7 +22,7 @@ class AuditAction(models.TextChoices):
     DELETE = "delete", _("Deleted")
 
 
-class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
+class AppendOnlyQuerySet[M: models.Model](models.QuerySet[M]):
     def update(self, **kwargs: Any) -> NoReturn:
         raise TypeError("Audit events are append-only.")
 
@@ -46,7 +46,7 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = AppendOnlyQuerySet["AuditEvent"].as_manager()
 
     class Meta:
         ordering = ["-seq"]
@@ -75,3 +75,55 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq}"
+
+
+class SecurityEventKind(models.TextChoices):
+    LOGIN = "login", _("Signed in")
+    LOGIN_FAILED = "login_failed", _("Sign-in failed")
+    LOGIN_THROTTLED = "login_throttled", _("Sign-in refused: too many failures")
+    LOGOUT = "logout", _("Signed out")
+    ACCESS_DENIED = "access_denied", _("Access denied")
+    EXPORT = "export", _("Export")
+    OWNERSHIP_CHANGE = "ownership_change", _("Ownership changed")
+    PERMISSION_CHANGE = "permission_change", _("Permissions changed")
+
+
+class SecurityEvent(models.Model):
+    """The security log: sign-ins, refusals, exports, ownership and permission changes.
+
+    Kept apart from the hash-chained trail so that a flood of failed sign-ins cannot slow
+    down the writes every record change makes; append-only like it. Who is the signed-in
+    user (``actor``) or, for a failed sign-in, the name that was tried (``username``).
+    """
+
+    occurred_at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=24, choices=SecurityEventKind.choices)
+    actor_id = models.UUIDField(null=True, blank=True)
+    username = models.CharField(max_length=150, blank=True)
+    ip = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=16, choices=[(s.value, s.value) for s in Source])
+    request_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict)
+
+    objects = AppendOnlyQuerySet["SecurityEvent"].as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            # The sign-in throttle counts recent failures per name and per address.
+            models.Index(fields=["kind", "username", "occurred_at"], name="security_by_username"),
+            models.Index(fields=["kind", "ip", "occurred_at"], name="security_by_ip"),
+            models.Index(fields=["actor_id", "occurred_at"], name="security_by_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("Security events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("Security events are append-only.")

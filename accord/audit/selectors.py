@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable, Mapping
 
-from django.db.models import Model
+from django.db.models import Model, Q
 
 from accord.audit.models import AuditEvent
 from accord.core.errors import PermissionDenied
@@ -39,3 +40,19 @@ def audit_events_search(
     if since:
         qs = qs.filter(occurred_at__gte=since)
     return keyset_page(qs, ordering="-seq", cursor=cursor, limit=limit)
+
+
+def audit_events_on_records(
+    *, records: Mapping[str, Iterable[object]], since: dt.datetime, limit: int = 20
+) -> list[AuditEvent]:
+    """The newest events since ``since`` on the given records (``"app.model"`` → ids; the
+    caller decided which records the reader may see). One query on the record index."""
+    match = Q()
+    for record_type, ids in records.items():
+        keys = [str(i) for i in ids]
+        if keys:
+            match |= Q(record_type=record_type, record_id__in=keys)
+    if not match:
+        return []
+    qs = AuditEvent.objects.filter(match, occurred_at__gte=since).order_by("-seq")
+    return list(qs[: max(1, limit)])

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, ConfigDict, Field, field_validator
 
 from accord.core import context
 from accord.core.context import Source
-from accord.core.errors import DomainError, NotFound
+from accord.core.errors import DomainError, NotFound, PermissionDenied
 from accord.org.models import User
 from accord.org.services import api_token_authenticate
 
@@ -137,6 +137,17 @@ def _loc_to_field(loc: list[Any] | tuple[Any, ...]) -> str:
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        if isinstance(exc, PermissionDenied):
+            from accord.audit.models import SecurityEventKind
+            from accord.audit.security import security_event
+
+            security_event(
+                SecurityEventKind.ACCESS_DENIED,
+                request=request,
+                code=exc.code,
+                method=request.method,
+                path=request.path,
+            )
         return problem_response(
             request,
             status=exc.status,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from accord.core import context
@@ -12,8 +13,20 @@ REQUEST_ID_HEADER = "X-Request-ID"
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The peer address; X-Forwarded-For is not trusted (it is trivially spoofed)."""
-    return str(request.META.get("REMOTE_ADDR", ""))
+    """The client's address.
+
+    Behind ``ACCORD_TRUSTED_PROXIES`` reverse proxies, the address the nearest trusted
+    proxy saw: the entry that many places from the right of X-Forwarded-For. Entries a
+    client writes itself are further left, so a spoofed header cannot choose the address.
+    Without trusted proxies the header is ignored: the peer address is the client.
+    """
+    peer = str(request.META.get("REMOTE_ADDR", ""))
+    hops = settings.ACCORD_TRUSTED_PROXIES
+    if hops <= 0:
+        return peer
+    forwarded = [p.strip() for p in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+    forwarded = [p for p in forwarded if p]
+    return forwarded[-hops] if len(forwarded) >= hops else peer
 
 
 class RequestContextMiddleware:

@@ -4,10 +4,29 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.forms import ModelForm
 from django.http import HttpRequest
 
-from accord.core.admin import AuditedAdmin
+from accord.audit.models import SecurityEventKind
+from accord.audit.security import security_event
+from accord.core.admin import AuditedAdmin, full_snapshot
 from accord.org.models import ApiToken, BusinessUnit, District, ProductLine, Region, Team, User
+from accord.org.services import user_access_end
+
+# Who may do what and see whom: a change to any of these goes to the security log.
+PERMISSION_FIELDS = (
+    "role",
+    "business_unit",
+    "team",
+    "manager",
+    "region",
+    "districts",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "groups",
+    "user_permissions",
+)
 
 
 @admin.register(ProductLine)
@@ -72,6 +91,30 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Only superusers hand out superuser rights.
         return () if request.user.is_superuser else ("is_superuser", "last_login", "date_joined")
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        before = getattr(request, "_accord_audit_before", None) or {}
+        after = full_snapshot(user)
+        changed = {
+            f: {"from": before.get(f), "to": after.get(f)}
+            for f in PERMISSION_FIELDS
+            if before.get(f) != after.get(f)
+        }
+        if changed:
+            security_event(
+                SecurityEventKind.PERMISSION_CHANGE,
+                request=request,
+                user=str(user.pk),
+                user_name=user.username,
+                changes=changed,
+            )
+        if change and before.get("is_active") and not user.is_active:
+            # Unticking "active" is a deactivation: end the user's sessions and tokens too.
+            user_access_end(user=user)
 
 
 @admin.register(ApiToken)

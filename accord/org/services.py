@@ -89,16 +89,22 @@ def user_deactivate(*, user: User) -> User:
     before = snapshot(user, ["is_active"])
     user.is_active = False
     user.save(update_fields=["is_active"])
+    user_access_end(user=user)
+    audit_record_change(
+        action=AuditAction.UPDATE, instance=user, before=before, after=snapshot(user, ["is_active"])
+    )
+    return user
+
+
+@transaction.atomic
+def user_access_end(*, user: User) -> None:
+    """End every session of ``user`` and revoke their API tokens (a deactivated user)."""
     for token in user.api_tokens.filter(revoked_at__isnull=True):
         api_token_revoke(token=token)
     now = timezone.now()
     for session in Session.objects.filter(expire_date__gt=now).iterator():
         if session.get_decoded().get("_auth_user_id") == str(user.pk):
             session.delete()
-    audit_record_change(
-        action=AuditAction.UPDATE, instance=user, before=before, after=snapshot(user, ["is_active"])
-    )
-    return user
 
 
 def user_by_username(username: str) -> User:

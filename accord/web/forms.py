@@ -13,7 +13,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accord.activities.models import ActivityKind
-from accord.core.errors import DomainError
+from accord.audit.models import SecurityEventKind
+from accord.audit.security import security_event
+from accord.core.errors import DomainError, PermissionDenied
 from accord.customers.models import AccountStatus, Industry
 from accord.org.models import District, Language
 from accord.org.selectors import districts
@@ -32,6 +34,8 @@ def _choices(choices: Any) -> list[tuple[str, Any]]:
 def add_domain_errors(form: forms.Form, exc: DomainError) -> None:
     """Show a service's errors: its summary at the top, each field's message next to it
     (messages for fields the form does not show join the summary)."""
+    if isinstance(exc, PermissionDenied):
+        security_event(SecurityEventKind.ACCESS_DENIED, code=exc.code)
     form.add_error(None, exc.detail)
     # The duplicate check lists the look-alikes it found (RFC 9457 extension member).
     form.duplicate_candidates = list(getattr(exc, "extra", {}).get("candidates", []))  # type: ignore[attr-defined]

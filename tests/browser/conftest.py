@@ -58,8 +58,17 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def new_page(browser: Any, live_server: Any) -> Iterator[Any]:
-    """``new_page(phone=False, **context_options)``: a page in a fresh browser context."""
+    """``new_page(phone=False, **context_options)``: a page in a fresh browser context.
+
+    Fails the test if the browser reports a content-security-policy violation: the policy
+    allows no inline script or style, and a page that needs one is broken in production.
+    """
     contexts: list[Any] = []
+    violations: list[str] = []
+
+    def watch(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     def make(*, phone: bool = False, **options: Any) -> Any:
         options.setdefault("locale", "en-US")
@@ -71,11 +80,14 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Any]:
         context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", watch)
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not violations, "content security policy violations:\n" + "\n".join(violations)
 
 
 def sign_in(page: Any, username: str, password: str = "correct-horse-battery") -> None:  # noqa: S107
