@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.core.models import BaseModel
 from accord.core.thai import HEAD_OFFICE_BRANCH, validate_branch_code, validate_tax_id
-from accord.org.models import District, Language
+from accord.org.models import BusinessUnit, District, Language, User
 
 
 class Industry(models.TextChoices):
@@ -184,3 +184,115 @@ class ContactMatchKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AccountRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    RESOLVED = "resolved", _("Resolved to an existing account")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class AccountRequest(BaseModel):
+    """A rep's request for a new account, decided by a data steward.
+
+    Holds the proposed account's fields (named as on :class:`Account`), the requester's
+    justification and the duplicate candidates shown at submit. Approval creates the account
+    (and its customer code) through the account service; resolving points the request at an
+    existing account instead.
+    """
+
+    requester = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="account_requests", db_index=False
+    )  # indexed by account_request_requester
+    business_unit = models.ForeignKey(
+        BusinessUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )  # indexed by account_request_unit
+    legal_name = models.CharField(_("legal name"), max_length=255, blank=True)
+    name_th = models.CharField(_("Thai name"), max_length=255, blank=True)
+    name_en = models.CharField(_("English name"), max_length=255, blank=True)
+    tax_id = models.CharField(_("tax ID"), max_length=13, blank=True, validators=[validate_tax_id])
+    branch_code = models.CharField(
+        _("branch number"),
+        max_length=5,
+        default=HEAD_OFFICE_BRANCH,
+        validators=[validate_branch_code],
+    )
+    industry = models.CharField(max_length=32, choices=Industry.choices, blank=True)
+    district = models.ForeignKey(
+        District,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="account_requests",
+        db_index=False,
+    )  # indexed by account_request_district
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    address_line1 = models.CharField(_("address"), max_length=255, blank=True)
+    address_line2 = models.CharField(_("address (line 2)"), max_length=255, blank=True)
+    subdistrict = models.CharField(_("sub-district (tambon/khwaeng)"), max_length=120, blank=True)
+    city = models.CharField(_("district (amphoe/khet)"), max_length=120, blank=True)
+    province = models.CharField(max_length=120, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    country = models.CharField(max_length=2, default="TH")
+    shipping_address = models.TextField(_("shipping address"), blank=True)
+    justification = models.TextField(_("justification"), blank=True)
+    # The duplicate check's candidates at submit (``Candidate.as_dict()`` each).
+    candidates = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=16,
+        choices=AccountRequestStatus.choices,
+        default=AccountRequestStatus.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )  # indexed by account_request_decided_by (partial)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), blank=True)
+    # The account created on approval, or the existing one the request was resolved to.
+    account = models.ForeignKey(
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        db_index=False,
+    )  # indexed by account_request_account (partial)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The steward queue: one status, oldest first.
+            models.Index(fields=["status", "created_at", "id"], name="account_request_queue"),
+            models.Index(fields=["created_at", "id"], name="account_request_created"),
+            models.Index(
+                fields=["requester", "created_at", "id"], name="account_request_requester"
+            ),
+            models.Index(fields=["business_unit", "created_at", "id"], name="account_request_unit"),
+            models.Index(fields=["district", "created_at", "id"], name="account_request_district"),
+            models.Index(
+                fields=["account"],
+                condition=models.Q(account__isnull=False),
+                name="account_request_account",
+            ),
+            models.Index(
+                fields=["decided_by"],
+                condition=models.Q(decided_by__isnull=False),
+                name="account_request_decided_by",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name or self.name_en or self.name_th or str(self.pk)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == AccountRequestStatus.PENDING
