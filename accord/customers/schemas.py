@@ -10,6 +10,7 @@ from pydantic import Field
 from accord.core.api_support import ApiDateTime, InputSchema, QuerySchema, read_only
 from accord.customers.models import Account, AccountStatus, Contact, Industry
 from accord.customers.selectors import AccountOrdering, ContactOrdering
+from accord.territories.visibility import ListScope
 
 WritableStatus = Literal["active", "dormant"]
 Lang = Literal["en", "th"]
@@ -97,6 +98,9 @@ class AccountFilters(QuerySchema):
     tax_id: str | None = Field(default=None, max_length=20)
     customer_code: str | None = Field(default=None, max_length=20)
     updated_since: ApiDateTime | None = None
+    scope: ListScope | None = Field(
+        default=None, description="mine / team: accounts in the districts those people cover."
+    )
     ordering: AccountOrdering = "legal_name"
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)
@@ -168,6 +172,10 @@ class ContactFilters(QuerySchema):
     account: uuid.UUID | None = None
     email: str | None = Field(default=None, max_length=254)
     is_active: bool | None = None
+    district: uuid.UUID | None = Field(default=None, description="The account's district.")
+    scope: ListScope | None = Field(
+        default=None, description="mine / team: contacts at accounts in those people's districts."
+    )
     ordering: ContactOrdering = "last_name"
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)

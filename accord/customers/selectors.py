@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Literal
 
@@ -37,6 +38,7 @@ def account_list(
     tax_id: str | None = None,
     customer_code: str | None = None,
     updated_since: dt.datetime | None = None,
+    scope: visibility.ListScope | None = None,
     ordering: AccountOrdering = "legal_name",
     cursor: str | None = None,
     limit: int = 50,
@@ -44,8 +46,19 @@ def account_list(
     from accord.customers.services import customer_code_is_valid
 
     qs = visibility.accounts_visible_to(user)
+    # "mine" / "my team": the accounts in the districts those people cover.
+    qs = visibility.narrow_to_scope_districts(
+        qs, user=user, scope=scope, district_field="district_id"
+    )
     if search:
-        qs = qs.filter(search_text__contains=search_fragment(search))
+        if looks_like_customer_code(search):
+            # A whole code (or one a character short or long) is a code, never a fragment:
+            # a mistyped one must not find the customer whose code happens to contain it.
+            code = account_search_code(search)
+            found = Q(customer_code=code) | _merged_code_survivor(code)
+        else:
+            found = Q(search_text__contains=search_fragment(search))
+        qs = qs.filter(found)
     if district:
         qs = qs.filter(district_id=district)
     if status:
@@ -61,10 +74,41 @@ def account_list(
                 code="invalid_customer_code",
                 errors={"customer_code": ["Not a valid customer code."]},
             )
-        qs = qs.filter(customer_code=customer_code.strip().upper())
+        qs = qs.filter(
+            Q(customer_code=customer_code.strip().upper()) | _merged_code_survivor(customer_code)
+        )
     if updated_since:
         qs = qs.filter(updated_at__gte=updated_since)
     return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit, keys_first=bool(search))
+
+
+# "C" and 8 digits plus a check digit; one digit fewer or more is a mistyped code.
+_CODE_SHAPED = re.compile(r"^[Cc]\d{8,10}$")
+
+
+def looks_like_customer_code(term: str) -> bool:
+    return bool(_CODE_SHAPED.match(term.strip()))
+
+
+def account_search_code(term: str) -> str:
+    """The customer code a search term stands for; a code-shaped term whose check digit
+    does not match is refused as invalid (``invalid_customer_code``)."""
+    from accord.customers.services import customer_code_is_valid
+
+    code = term.strip().upper()
+    if not customer_code_is_valid(code):
+        raise ValidationFailed(
+            f"{code} is not a valid customer code: a character is wrong, missing or extra.",
+            code="invalid_customer_code",
+            errors={"search": ["Not a valid customer code."]},
+        )
+    return code
+
+
+def _merged_code_survivor(code: str) -> Q:
+    """The account a merged-away account's code now stands for (its code is an alias)."""
+    merged = Account.objects.filter(customer_code=code.strip().upper(), merged_into__isnull=False)
+    return Q(pk__in=merged.values("merged_into_id"))
 
 
 def contact_list(
@@ -74,11 +118,18 @@ def contact_list(
     account: uuid.UUID | None = None,
     email: str | None = None,
     is_active: bool | None = None,
+    district: uuid.UUID | None = None,
+    scope: visibility.ListScope | None = None,
     ordering: ContactOrdering = "last_name",
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Contact]:
     qs = visibility.contacts_visible_to(user)
+    qs = visibility.narrow_to_scope_districts(
+        qs, user=user, scope=scope, district_field="account__district_id"
+    )
+    if district:
+        qs = qs.filter(account__district_id=district)
     if search:
         qs = qs.filter(search_text__contains=search_fragment(search))
     if account:

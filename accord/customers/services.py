@@ -300,7 +300,13 @@ def account_get_by_code(*, actor: User, code: str) -> Account:
             code="invalid_customer_code",
             errors={"customer_code": ["Not a valid customer code."]},
         )
-    account = visibility.accounts_visible_to(actor).filter(customer_code=code.upper()).first()
+    # A merged-away account's code is an alias of the account it was merged into.
+    found = Account.objects.filter(customer_code=code.strip().upper()).only("pk", "merged_into")
+    target = found.first()
+    account = None
+    if target is not None:
+        target_id = target.merged_into_id or target.pk
+        account = visibility.accounts_visible_to(actor).filter(pk=target_id).first()
     if account is None:
         raise NotFound("No account with this customer code.")
     return account

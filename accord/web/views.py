@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -12,13 +13,23 @@ from django.contrib.auth.views import LoginView
 from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
-from accord.activities.selectors import activities_due_for
+from accord.activities.selectors import activities_due_for, records_owned_changed_since
+from accord.audit.models import AuditEvent
+from accord.audit.selectors import audit_events_on_records
+from accord.core.errors import ValidationFailed
 from accord.core.pagination import Page
-from accord.customers.selectors import account_list, contact_list
+from accord.customers.selectors import (
+    account_list,
+    account_search_code,
+    contact_list,
+    looks_like_customer_code,
+)
 from accord.org.models import User
 from accord.sales.selectors import lead_list, open_opportunities_by_stage, opportunity_list
+from accord.web.auth import ThrottledAuthenticationForm
 
 SEARCH_SECTION_SIZE = 10
 SEARCH_MIN_LENGTH = 2
@@ -38,6 +49,7 @@ class SignInView(LoginView):
 
     template_name = "web/login.html"
     redirect_authenticated_user = True
+    authentication_form = ThrottledAuthenticationForm
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
@@ -55,6 +67,38 @@ class SignInView(LoginView):
         return response
 
 
+RECENT_CHANGES_PERIOD = dt.timedelta(days=7)
+RECENT_CHANGES_LIMIT = 15
+# Where each kind of record a person owns opens (its form; accounts open their 360 page).
+RECORD_PAGES = {
+    "sales.lead": "web:lead_edit",
+    "sales.opportunity": "web:opportunity_edit",
+    "activities.activity": "web:activity_edit",
+}
+
+
+@dataclass(frozen=True)
+class RecentChange:
+    event: AuditEvent
+    url: str
+
+    @property
+    def fields(self) -> list[str]:
+        return sorted(self.event.changes) if isinstance(self.event.changes, dict) else []
+
+
+def _recent_changes(user: User, *, since: dt.datetime) -> list[RecentChange]:
+    """Audit events on the records ``user`` owns, newest first: a fixed number of queries
+    (one per kind of record, one for the events), whatever the rows."""
+    owned = records_owned_changed_since(user=user, since=since)
+    events = audit_events_on_records(records=owned, since=since, limit=RECENT_CHANGES_LIMIT)
+    return [
+        RecentChange(event, reverse(RECORD_PAGES[event.record_type], args=[event.record_id]))
+        for event in events
+        if event.record_type in RECORD_PAGES
+    ]
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """My day: my open activities due today or overdue, my open opportunities by stage."""
@@ -69,6 +113,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "overdue": [a for a in due if a.occurred_at < start_of_today],
         "pipeline": open_opportunities_by_stage(user=user),
         "today": now.date(),
+        "recent_changes": _recent_changes(user, since=now - RECENT_CHANGES_PERIOD),
     }
     return render(request, "web/home.html", context)
 
@@ -80,7 +125,13 @@ def search(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     query = request.GET.get("q", "").strip()
     sections: list[tuple[str, Page[Any]]] = []
-    if len(query) >= SEARCH_MIN_LENGTH:
+    error = ""
+    if looks_like_customer_code(query):
+        try:
+            account_search_code(query)
+        except ValidationFailed as exc:
+            error = exc.detail  # never shown as another customer's results
+    if len(query) >= SEARCH_MIN_LENGTH and not error:
         size = SEARCH_SECTION_SIZE
         contacts = contact_list(user=user, search=query, limit=size)
         opportunities = opportunity_list(user=user, search=query, ordering="name", limit=size)
@@ -99,6 +150,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "nav": "search",
             "query": query,
             "too_short": 0 < len(query) < SEARCH_MIN_LENGTH,
+            "error": error,
             "sections": sections,
             "min_length": SEARCH_MIN_LENGTH,
         },
