@@ -31,7 +31,7 @@ def test_board_shows_the_units_pipeline_with_visible_cards(org):
     _opp(org, "Colleague's", owner=org.other_rep)
     response = signed_in(org.rep).get("/pipeline/")
     assert response.context["pipeline"] == org.pipeline
-    columns = {stage.name: [o.name for o in cards] for stage, cards in response.context["columns"]}
+    columns = {c.stage.name: [o.name for o in c.cards] for c in response.context["columns"]}
     assert columns["Prospecting"] == ["Mine"]
     assert list(columns) == [
         "Prospecting", "Qualification", "Proposal", "Negotiation", "Closed won", "Closed lost"
@@ -91,3 +91,34 @@ def test_board_query_count_does_not_grow_with_cards(org):
     for name in ["Two", "Three", "Four", "Five"]:
         _opp(org, f"{name} deal")
     assert count() == few
+
+
+def test_a_full_stage_shows_its_total_and_the_newest_cards_in_constant_queries(org):
+    from decimal import Decimal
+
+    from accord.sales.selectors import BOARD_CARDS_PER_STAGE
+
+    account = make_account(org, legal_name="Busy Buyer Co., Ltd.")
+
+    def add(n: int) -> None:
+        for i in range(n):
+            opportunity_create(
+                actor=org.rep,
+                data={"account": account.pk, "name": f"Deal {i}", "amount": Decimal("100.00")},
+            )
+
+    add(3)
+    client = signed_in(org.rep)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/pipeline/")
+    add(BOARD_CARDS_PER_STAGE)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/pipeline/")
+    assert len(many.captured_queries) == len(few.captured_queries)
+    first = response.context["columns"][0]
+    assert first.count == BOARD_CARDS_PER_STAGE + 3
+    assert first.amount == Decimal("100.00") * (BOARD_CARDS_PER_STAGE + 3)
+    assert len(first.cards) == BOARD_CARDS_PER_STAGE
+    html = response.content.decode()
+    assert f"All {BOARD_CARDS_PER_STAGE + 3} in this stage" in html
+    assert f"?stage={first.stage.pk}" in html

@@ -1,17 +1,25 @@
-"""Contact, opportunity and activity lists: visibility, filters, pages, query counts."""
+"""Contact, lead, opportunity and activity lists: visibility, filters, scopes, sort, pages,
+CSV export and query counts."""
 
 from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accord.activities.services import activity_create
 from accord.customers.services import contact_create
-from accord.sales.models import Stage
+from accord.sales.models import Lead, Stage
 from accord.sales.services import lead_create, opportunity_create
-from tests.conftest import make_account
+from tests.conftest import ApiClient, make_account
+from tests.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +115,277 @@ def test_lead_list_filters_by_status_and_owner(org):
     manager = signed_in(org.manager)
     html = manager.get("/leads/").content.decode()
     assert "Chiang Mai Copiers lead" in html and "Hat Yai Paper lead" in html
+
+
+# --- filters, scopes, sort, export (the API takes the same filters) -------------------------
+
+
+def _team_org(org):
+    """The rep and their manager form a team; other_rep reports to the manager but sits in
+    no team; the administrator joins the team (and sees everything)."""
+    team = TeamFactory(name="North team", business_unit=org.unit, manager=org.manager)
+    for user in (org.manager, org.rep, org.admin):
+        user.team = team
+        user.save(update_fields=["team"])
+    return team
+
+
+def _lead(owner, name: str, **data) -> Lead:
+    return lead_create(actor=owner, data={"company_name": name, "owner": owner.pk, **data})
+
+
+def _names(response, attr: str = "company_name") -> list[str]:
+    return [getattr(item, attr) for item in response.context["page"].items]
+
+
+def test_scope_mine_team_and_all_narrow_what_the_user_may_see(org):
+    # given
+    _team_org(org)
+    _lead(org.rep, "Rep lead")
+    _lead(org.other_rep, "Other lead")
+    _lead(org.south_rep, "South lead")
+    admin = signed_in(org.admin)
+    manager = signed_in(org.manager)
+    # when / then: the administrator sees every lead; the team is the team's members
+    assert sorted(_names(admin.get("/leads/"))) == ["Other lead", "Rep lead", "South lead"]
+    assert sorted(_names(admin.get("/leads/?scope=all"))) == [
+        "Other lead",
+        "Rep lead",
+        "South lead",
+    ]
+    assert _names(admin.get("/leads/?scope=team")) == ["Rep lead"]
+    assert _names(admin.get("/leads/?scope=mine")) == []
+    # a manager's team also holds everyone reporting to them, in a team or not
+    assert sorted(_names(manager.get("/leads/?scope=team"))) == ["Other lead", "Rep lead"]
+    # a scope never widens visibility: the rep's "team" holds only what the rep may see
+    assert _names(signed_in(org.rep).get("/leads/?scope=team")) == ["Rep lead"]
+    # the same on the API
+    api = ApiClient(org.admin)
+    assert [x["company_name"] for x in api.get("/leads", scope="team").json()["items"]] == [
+        "Rep lead"
+    ]
+
+
+def test_account_and_contact_scopes_follow_the_districts_people_cover(org):
+    # given
+    north = make_account(org, legal_name="North Co., Ltd.")
+    south = make_account(org, legal_name="South Co., Ltd.", district=org.south)
+    contact_create(actor=org.steward, data={"account": north.pk, "first_name": "Khun North"})
+    contact_create(actor=org.steward, data={"account": south.pk, "first_name": "Khun South"})
+    _team_org(org)
+    admin = signed_in(org.admin)
+    # when / then
+    assert [a.legal_name for a in admin.get("/accounts/?scope=team").context["page"].items] == [
+        "North Co., Ltd."
+    ]
+    assert admin.get("/accounts/?scope=mine").context["page"].items == []
+    south_rep = signed_in(org.south_rep)
+    assert _names(south_rep.get("/accounts/?scope=mine"), "legal_name") == ["South Co., Ltd."]
+    assert _names(admin.get("/contacts/?scope=team"), "first_name") == ["Khun North"]
+    assert _names(admin.get(f"/contacts/?district={org.south.pk}"), "first_name") == ["Khun South"]
+    api = ApiClient(org.south_rep)
+    assert [a["legal_name"] for a in api.get("/accounts", scope="mine").json()["items"]] == [
+        "South Co., Ltd."
+    ]
+    api = ApiClient(org.admin)
+    body = api.get("/contacts", district=str(org.north.pk), scope="all").json()
+    assert [c["first_name"] for c in body["items"]] == ["Khun North"]
+
+
+def test_lead_filters_owner_unit_district_status_dates_and_sort(org):
+    # given
+    _lead(org.rep, "Bravo Paper", district=org.north.pk)
+    _lead(org.rep, "Alpha Ink", status="working")
+    _lead(org.other_rep, "Charlie Toner")
+    _lead(org.south_rep, "Delta Copier", district=org.south.pk)
+    admin = signed_in(org.admin)
+    today = timezone.localdate()
+    # when / then
+    assert sorted(_names(admin.get(f"/leads/?owner={org.rep.pk}"))) == ["Alpha Ink", "Bravo Paper"]
+    assert _names(admin.get(f"/leads/?unit={org.other_unit.pk}")) == ["Delta Copier"]
+    assert _names(admin.get(f"/leads/?district={org.south.pk}")) == ["Delta Copier"]
+    assert _names(admin.get("/leads/?status=working")) == ["Alpha Ink"]
+    assert _names(admin.get("/leads/?sort=company_name")) == [
+        "Alpha Ink", "Bravo Paper", "Charlie Toner", "Delta Copier"
+    ]  # fmt: skip
+    tomorrow, yesterday = today + dt.timedelta(days=1), today - dt.timedelta(days=1)
+    assert _names(admin.get(f"/leads/?created_from={tomorrow}")) == []
+    assert _names(admin.get(f"/leads/?created_to={yesterday}")) == []
+    assert len(_names(admin.get(f"/leads/?created_from={today}&created_to={today}"))) == 4
+    # nonsense is ignored, not an error
+    response = admin.get("/leads/?owner=nobody&created_from=soon&sort=evil&scope=everyone")
+    assert response.status_code == 200 and len(_names(response)) == 4
+    # the API takes the same filters
+    api = ApiClient(org.admin)
+    body = api.get("/leads", created_from=str(tomorrow)).json()
+    assert body["items"] == []
+    body = api.get("/leads", created_from=str(today), ordering="company_name").json()
+    assert [x["company_name"] for x in body["items"]][:2] == ["Alpha Ink", "Bravo Paper"]
+
+
+def test_opportunity_filters_stage_unit_district_close_dates_and_sort(org):
+    # given
+    north = make_account(org, legal_name="North Co., Ltd.")
+    south = make_account(org, legal_name="South Co., Ltd.", district=org.south)
+    proposal = Stage.objects.get(pipeline=org.pipeline, name="Proposal")
+    today = timezone.localdate()
+    opportunity_create(
+        actor=org.rep,
+        data={"account": north.pk, "name": "Small", "amount": Decimal(1000),
+              "expected_close_date": today},
+    )  # fmt: skip
+    opportunity_create(
+        actor=org.rep,
+        data={"account": north.pk, "name": "Big", "amount": Decimal(90000), "stage": proposal.pk,
+              "expected_close_date": today + dt.timedelta(days=40)},
+    )  # fmt: skip
+    opportunity_create(actor=org.south_rep, data={"account": south.pk, "name": "Southern"})
+    admin = signed_in(org.admin)
+    # when / then
+    url = "/opportunities/"
+    assert _names(admin.get(f"{url}?stage={proposal.pk}"), "name") == ["Big"]
+    assert _names(admin.get(f"{url}?unit={org.other_unit.pk}"), "name") == ["Southern"]
+    assert _names(admin.get(f"{url}?district={org.south.pk}"), "name") == ["Southern"]
+    assert _names(admin.get(f"{url}?close_from={today}&close_to={today}"), "name") == ["Small"]
+    assert _names(admin.get(f"{url}?sort=-amount&owner={org.rep.pk}"), "name") == ["Big", "Small"]
+    assert _names(admin.get(f"{url}?sort=amount&owner={org.rep.pk}"), "name") == ["Small", "Big"]
+    api = ApiClient(org.admin)
+    body = api.get("/opportunities", district=str(org.north.pk), ordering="-amount").json()
+    assert [o["name"] for o in body["items"]] == ["Big", "Small"]
+
+
+def test_activity_filters_owner_status_dates_and_sort(org):
+    # given
+    account = make_account(org)
+    today = timezone.localdate()
+
+    def task(user, subject: str, due: dt.date, done: bool = False) -> None:
+        activity_create(
+            actor=user,
+            data={"account": account.pk, "kind": "task", "subject": subject, "due_date": due,
+                  "is_done": done},
+        )  # fmt: skip
+
+    task(org.rep, "Due today", today)
+    task(org.rep, "Due next week", today + dt.timedelta(days=7))
+    task(org.rep, "Done yesterday", today - dt.timedelta(days=1), done=True)
+    task(org.other_rep, "Colleague's", today)
+    manager = signed_in(org.manager)
+    url = "/activities/"
+    # when / then
+    assert _names(manager.get(f"{url}?owner={org.other_rep.pk}"), "subject") == ["Colleague's"]
+    assert _names(manager.get(f"{url}?done=yes"), "subject") == ["Done yesterday"]
+    assert sorted(_names(manager.get(f"{url}?date_from={today}&date_to={today}"), "subject")) == [
+        "Colleague's", "Due today"
+    ]  # fmt: skip
+    assert _names(manager.get(f"{url}?scope=mine"), "subject") == []
+    assert _names(signed_in(org.rep).get(f"{url}?sort=occurred_at"), "subject") == [
+        "Done yesterday", "Due today", "Due next week"
+    ]  # fmt: skip
+    api = ApiClient(org.manager)
+    body = api.get("/activities", date_from=str(today), date_to=str(today), scope="team").json()
+    assert sorted(a["subject"] for a in body["items"]) == ["Colleague's", "Due today"]
+
+
+def test_csv_export_honours_filters_scope_and_visibility(org):
+    # given
+    _team_org(org)
+    _lead(org.rep, "Rep lead")
+    _lead(org.rep, "Rep working lead", status="working")
+    _lead(org.other_rep, "Other lead")
+    _lead(org.south_rep, "South lead")
+
+    def export(user, query: str) -> list[list[str]]:
+        response = signed_in(user).get(f"/leads/export.csv{query}")
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        return list(csv.reader(io.StringIO(text)))
+
+    # when
+    rows = export(org.admin, "?scope=team&sort=company_name")
+    # then
+    assert rows[0][:3] == ["company_name", "first_name", "last_name"]
+    assert [r[0] for r in rows[1:]] == ["Rep lead", "Rep working lead"]
+    assert [r[0] for r in export(org.admin, "?scope=team&status=working")[1:]] == [
+        "Rep working lead"
+    ]
+    # only rows the user may see, whatever the scope asked for
+    assert {r[0] for r in export(org.rep, "?scope=all")[1:]} == {"Rep lead", "Rep working lead"}
+    # the other lists export too
+    _records(org, NAMES[:1], org.rep)
+    for key, first_column in [
+        ("contacts", "account_code"),
+        ("opportunities", "name"),
+        ("activities", "kind"),
+    ]:
+        response = signed_in(org.rep).get(f"/{key}/export.csv", {"q": "chiang"})
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text)))
+        assert rows[0][0] == first_column and len(rows) == 2, key
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/contacts/?scope=team&active=yes&sort=-created_at",
+        "/leads/?scope=team&status=new&sort=company_name",
+        "/opportunities/?scope=mine&outcome=open&sort=-amount",
+        "/activities/?scope=team&done=no&sort=occurred_at",
+        "/accounts/?scope=mine&status=active",
+    ],
+)
+def test_filtered_list_query_counts_do_not_grow_with_rows(org, url):
+    _team_org(org)
+    _records(org, NAMES[:1], org.rep)
+    client = signed_in(org.rep)
+    client.get(url)
+    few = queries(client, url)
+    _records(org, NAMES[1:], org.rep)
+    assert queries(client, url) == few
+
+
+@pytest.mark.parametrize("key", ["contacts", "leads", "opportunities", "activities"])
+def test_export_query_count_does_not_grow_with_rows(org, key):
+    _records(org, NAMES[:1], org.rep)
+    client = signed_in(org.rep)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"/{key}/export.csv?scope=mine")
+            body = b"".join(response.streaming_content)
+        assert body.count(b"\n") >= 2
+        return len(ctx.captured_queries)
+
+    few = count()
+    _records(org, NAMES[1:], org.rep)
+    assert count() == few
+
+
+def test_filter_bar_shows_the_choices_and_keeps_the_chosen_values(org):
+    _lead(org.rep, "Rep lead")
+    html = signed_in(org.manager).get(f"/leads/?scope=team&owner={org.rep.pk}").content.decode()
+    assert '<option value="team" selected>' in html
+    assert f'<option value="{org.rep.pk}" selected>' in html
+    # owners offered: the people whose records the manager may see, not the other unit's rep
+    assert f'value="{org.other_rep.pk}"' in html and f'value="{org.south_rep.pk}"' not in html
+    assert 'href="/leads/export.csv"' not in html and 'formaction="/leads/export.csv"' in html
+
+
+def test_date_ranges_at_the_ends_of_the_calendar_are_no_error(org):
+    _lead(org.rep, "Rep lead")
+    activity_create(
+        actor=org.rep, data={"lead": Lead.objects.get().pk, "kind": "call", "subject": "Hello"}
+    )
+    client = signed_in(org.rep)
+    api = ApiClient(org.rep)
+    # the UI ignores days the API refuses; both take the widest days the API accepts
+    for first, last in [("0001-01-01", "9999-12-31"), ("1900-01-01", "2999-12-31")]:
+        assert _names(client.get(f"/leads/?created_from={first}&created_to={last}")) == ["Rep lead"]
+        response = client.get(f"/activities/?date_from={first}&date_to={last}")
+        assert _names(response, "subject") == ["Hello"]
+    body = api.get("/leads", created_from="1900-01-01", created_to="2999-12-31").json()
+    assert [x["company_name"] for x in body["items"]] == ["Rep lead"]
+    body = api.get("/activities", date_from="1900-01-01", date_to="2999-12-31").json()
+    assert [x["subject"] for x in body["items"]] == ["Hello"]
+    assert api.get("/leads", created_to="9999-12-31").status_code == 422

@@ -99,6 +99,15 @@ class Activity(BaseModel):
                 condition=models.Q(opportunity__isnull=False),
             ),
             models.Index(fields=["performed_by", "occurred_at"], name="activity_user_time"),
+            # "Recent changes on my records" (My day): a person's recently changed activities.
+            models.Index(fields=["performed_by", "updated_at"], name="activity_user_updated"),
+            # My day and "open" lists: a person's open activities by date, without walking
+            # past the (many more) done ones.
+            models.Index(
+                fields=["performed_by", "occurred_at"],
+                condition=models.Q(is_done=False),
+                name="activity_user_open",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -12,6 +12,7 @@ from accord.activities.models import Activity, ActivityKind
 from accord.activities.selectors import ActivityOrdering, TimelineEntry
 from accord.audit.schemas import AuditEventOut
 from accord.core.api_support import ApiDate, ApiDateTime, InputSchema, QuerySchema, read_only
+from accord.territories.visibility import ListScope
 
 
 class ActivityOut(Schema):
@@ -98,6 +99,19 @@ class ActivityFilters(QuerySchema):
     is_done: bool | None = None
     occurred_from: ApiDateTime | None = None
     occurred_to: ApiDateTime | None = None
+    date_from: ApiDate | None = Field(
+        default=None, description="Happened or due on or after this day (local time)."
+    )
+    date_to: ApiDate | None = Field(
+        default=None, description="Happened or due on or before this day (local time)."
+    )
+    district: uuid.UUID | None = Field(default=None, description="The account's district.")
+    business_unit: uuid.UUID | None = Field(
+        default=None, description="The unit of the person who performed it."
+    )
+    scope: ListScope | None = Field(
+        default=None, description="mine: performed by me; team: by my team or my reports."
+    )
     ordering: ActivityOrdering = "-occurred_at"
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)

@@ -18,7 +18,9 @@ from accord.core.errors import ValidationFailed
 from accord.core.pagination import Page, keyset_page
 from accord.core.selectors import search_fragment
 from accord.org.models import User
+from accord.sales.selectors import day_after, day_from
 from accord.territories import visibility
+from accord.territories.visibility import ListScope
 
 ActivityOrdering = Literal["-occurred_at", "occurred_at", "created_at", "-created_at"]
 
@@ -36,11 +38,20 @@ def activity_list(
     is_done: bool | None = None,
     occurred_from: dt.datetime | None = None,
     occurred_to: dt.datetime | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    district: uuid.UUID | None = None,
+    business_unit: uuid.UUID | None = None,
+    scope: ListScope | None = None,
     ordering: ActivityOrdering = "-occurred_at",
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Activity]:
+    """Activities ``user`` may see. ``date_from``/``date_to`` are local days, inclusive, of
+    when the activity happened or is due (a task's due date); ``business_unit`` is the
+    unit of the person who performed it; the scope narrows by that person."""
     qs = visibility.activities_visible_to(user)
+    qs = visibility.narrow_to_scope(qs, user=user, scope=scope, owner_field="performed_by_id")
     if search:
         qs = qs.filter(subject__icontains=search_fragment(search))
     filters = {
@@ -52,10 +63,16 @@ def activity_list(
         "performed_by_id": performed_by,
         "occurred_at__gte": occurred_from,
         "occurred_at__lt": occurred_to,
+        "account__district_id": district,
+        "performed_by__business_unit_id": business_unit,
     }
     qs = qs.filter(**{k: v for k, v in filters.items() if v})
     if is_done is not None:
         qs = qs.filter(is_done=is_done)
+    if date_from and (start := day_from(date_from)) is not None:
+        qs = qs.filter(occurred_at__gte=start)
+    if date_to and (end := day_after(date_to)) is not None:
+        qs = qs.filter(occurred_at__lt=end)
     return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit)
 
 
@@ -156,3 +173,28 @@ def activities_due_for(*, user: User, until: dt.datetime, limit: int = 50) -> li
     return list(
         qs.select_related("account", "opportunity").order_by("occurred_at", "pk")[: max(1, limit)]
     )
+
+
+OWNED_CHANGED_LIMIT = 500
+
+
+def records_owned_changed_since(
+    *, user: User, since: dt.datetime, per_type: int = OWNED_CHANGED_LIMIT
+) -> dict[str, list[uuid.UUID]]:
+    """The ids of ``user``'s own leads, opportunities and activities changed since ``since``
+    (at most ``per_type`` of each, most recently changed first), by ``"app.model"``: the
+    records whose audit events "recent changes on my records" shows. One query per type,
+    each walking the owner's index."""
+    owned = {
+        "sales.lead": visibility.leads_visible_to(user).filter(owner=user),
+        "sales.opportunity": visibility.opportunities_visible_to(user).filter(owner=user),
+        "activities.activity": visibility.activities_visible_to(user).filter(performed_by=user),
+    }
+    return {
+        label: list(
+            qs.filter(updated_at__gte=since)
+            .order_by("-updated_at")
+            .values_list("pk", flat=True)[:per_type]
+        )
+        for label, qs in owned.items()
+    }

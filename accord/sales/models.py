@@ -141,6 +141,10 @@ class Lead(BaseModel):
             models.Index(fields=["company_name", "id"], name="lead_name_keyset"),
             models.Index(fields=["created_at", "id"], name="lead_created_keyset"),
             models.Index(fields=["owner", "status"], name="lead_owner_status"),
+            # The "mine / my team" lists: an owner's leads, newest first, a page at a time.
+            models.Index(fields=["owner", "created_at", "id"], name="lead_owner_created"),
+            # "Recent changes on my records" (My day): an owner's recently changed leads.
+            models.Index(fields=["owner", "updated_at"], name="lead_owner_updated"),
         ]
 
     def __str__(self) -> str:
@@ -184,6 +188,14 @@ class Opportunity(BaseModel):
             models.Index(fields=["amount", "id"], name="opp_amount_keyset"),
             models.Index(fields=["owner", "stage"], name="opp_owner_stage"),
             models.Index(fields=["account", "created_at"], name="opp_account_created"),
+            # The "mine / my team" lists and the close-date filter of the opportunity list.
+            models.Index(fields=["owner", "created_at", "id"], name="opp_owner_created"),
+            models.Index(fields=["owner", "updated_at"], name="opp_owner_updated"),
+            models.Index(
+                fields=["expected_close_date"],
+                condition=models.Q(expected_close_date__isnull=False),
+                name="opp_close_date",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -23,6 +23,7 @@ from accord.sales.models import (
     StageOutcome,
 )
 from accord.sales.selectors import LeadOrdering, OpportunityOrdering
+from accord.territories.visibility import ListScope
 
 WritableStatus = Literal["new", "working", "qualified", "disqualified"]
 Money = Field(default=None, ge=0, max_digits=16, decimal_places=2)
@@ -97,6 +98,11 @@ class LeadFilters(QuerySchema):
     owner: uuid.UUID | None = None
     business_unit: uuid.UUID | None = None
     district: uuid.UUID | None = None
+    scope: ListScope | None = Field(
+        default=None, description="mine: my leads; team: my team's and my reports'."
+    )
+    created_from: ApiDate | None = Field(default=None, description="Created on or after (day).")
+    created_to: ApiDate | None = Field(default=None, description="Created on or before (day).")
     ordering: LeadOrdering = "-created_at"
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)
@@ -209,6 +215,10 @@ class OpportunityFilters(QuerySchema):
     outcome: StageOutcome | None = None
     close_from: ApiDate | None = None
     close_to: ApiDate | None = None
+    district: uuid.UUID | None = Field(default=None, description="The account's district.")
+    scope: ListScope | None = Field(
+        default=None, description="mine: my opportunities; team: my team's and my reports'."
+    )
     ordering: OpportunityOrdering = "-created_at"
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=200)

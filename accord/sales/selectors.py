@@ -4,18 +4,39 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
 
 from accord.core.pagination import Page, keyset_page
 from accord.core.selectors import search_fragment
 from accord.org.models import User
 from accord.sales.models import Lead, Opportunity, Pipeline, Product
 from accord.territories import visibility
+from accord.territories.visibility import ListScope
 
 LeadOrdering = Literal["company_name", "-company_name", "created_at", "-created_at"]
 OpportunityOrdering = Literal["name", "-name", "created_at", "-created_at", "amount", "-amount"]
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight at the start of ``day`` in the local zone (Asia/Bangkok by default)."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def day_from(day: dt.date) -> dt.datetime | None:
+    """The inclusive start bound of a day range; ``None`` for the first representable days,
+    which nothing precedes (and which would overflow once moved to UTC)."""
+    return None if day <= dt.date.min + dt.timedelta(days=1) else day_start(day)
+
+
+def day_after(day: dt.date) -> dt.datetime | None:
+    """Midnight at the end of ``day`` (local zone): the exclusive bound of a day range;
+    ``None`` for the last representable day, which has no end to filter on."""
+    return None if day >= dt.date.max else day_start(day + dt.timedelta(days=1))
 
 
 def lead_list(
@@ -27,11 +48,16 @@ def lead_list(
     owner: uuid.UUID | None = None,
     business_unit: uuid.UUID | None = None,
     district: uuid.UUID | None = None,
+    scope: ListScope | None = None,
+    created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
     ordering: LeadOrdering = "-created_at",
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Lead]:
+    """Leads ``user`` may see; ``created_from``/``created_to`` are local days, inclusive."""
     qs = visibility.leads_visible_to(user)
+    qs = visibility.narrow_to_scope(qs, user=user, scope=scope, owner_field="owner_id")
     if search:
         qs = qs.filter(search_text__contains=search_fragment(search))
     filters = {
@@ -40,6 +66,8 @@ def lead_list(
         "owner_id": owner,
         "business_unit_id": business_unit,
         "district_id": district,
+        "created_at__gte": day_from(created_from) if created_from else None,
+        "created_at__lt": day_after(created_to) if created_to else None,
     }
     qs = qs.filter(**{k: v for k, v in filters.items() if v})
     return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit)
@@ -56,11 +84,14 @@ def opportunity_list(
     outcome: str | None = None,
     close_from: dt.date | None = None,
     close_to: dt.date | None = None,
+    district: uuid.UUID | None = None,
+    scope: ListScope | None = None,
     ordering: OpportunityOrdering = "-created_at",
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Opportunity]:
     qs = visibility.opportunities_visible_to(user).prefetch_related("line_items")
+    qs = visibility.narrow_to_scope(qs, user=user, scope=scope, owner_field="owner_id")
     if search:
         qs = qs.filter(search_text__contains=search_fragment(search))
     filters = {
@@ -71,6 +102,7 @@ def opportunity_list(
         "stage__outcome": outcome,
         "expected_close_date__gte": close_from,
         "expected_close_date__lte": close_to,
+        "account__district_id": district,
     }
     qs = qs.filter(**{k: v for k, v in filters.items() if v})
     return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit)
@@ -99,14 +131,35 @@ def open_opportunities_by_stage(*, user: User) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+@dataclass(frozen=True)
+class BoardColumn:
+    stage: Any
+    cards: list[Opportunity]
+    count: int  # every opportunity the user may see in the stage
+    amount: Decimal  # their total (default currency)
+
+
+BOARD_CARDS_PER_STAGE = 20
+
+
 def pipeline_board(
-    *, user: User, pipeline: Pipeline, per_stage: int = 50
-) -> list[tuple[Any, list[Opportunity]]]:
-    """The pipeline board: each stage of ``pipeline`` with the opportunities ``user`` may see
-    in it (newest first, at most ``per_stage``). One query per stage, whatever the rows."""
-    visible = visibility.opportunities_visible_to(user).select_related("account", "owner")
+    *, user: User, pipeline: Pipeline, per_stage: int = BOARD_CARDS_PER_STAGE
+) -> list[BoardColumn]:
+    """The pipeline board: each stage of ``pipeline`` with how many opportunities ``user``
+    may see in it and their total, and the newest ``per_stage`` of them as cards. One
+    grouped query for the totals and one per stage for the cards, whatever the rows."""
+    visible = visibility.opportunities_visible_to(user)
+    totals = {
+        row["stage_id"]: (row["n"], row["amount"] or Decimal(0))
+        for row in visible.filter(pipeline=pipeline)
+        .values("stage_id")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+        .order_by()
+    }
+    cards_of = visible.select_related("account", "owner")
     columns = []
     for stage in pipeline.stages.order_by("position"):
-        cards = list(visible.filter(stage=stage).order_by("-created_at", "-pk")[:per_stage])
-        columns.append((stage, cards))
+        cards = list(cards_of.filter(stage=stage).order_by("-created_at", "-pk")[:per_stage])
+        count, amount = totals.get(stage.pk, (0, Decimal(0)))
+        columns.append(BoardColumn(stage, cards, count, amount))
     return columns
