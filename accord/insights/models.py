@@ -1,0 +1,140 @@
+"""Intelligent CRM — forecasts and quotas (ADR 0007).
+
+Forecast figures are not stored: they are computed from opportunities with aggregate
+queries (:mod:`accord.insights.selectors`). What is stored is what people decide —
+quotas and managers' adjustments — and the weekly snapshots that make a trend.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accord.core.models import BaseModel
+from accord.core.money import AmountField, CurrencyField
+from accord.org.models import BusinessUnit, District
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
+
+
+class AdjustableCategory(models.TextChoices):
+    """The cumulative forecast figures a manager may adjust (closed won is a fact)."""
+
+    COMMIT = "commit", _("Commit")
+    BEST_CASE = "best_case", _("Best case")
+    PIPELINE = "pipeline", _("Pipeline")
+
+
+class Quota(BaseModel):
+    """A rep's target for a period. It rolls up to the unit and district it is placed in
+    (the rep's unit and district when it was set), and up the rep's managers."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quotas", db_index=False
+    )  # indexed by quota_unique_user_period
+    period_kind = models.CharField(max_length=8, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    amount = AmountField()
+    currency = CurrencyField()
+    business_unit = models.ForeignKey(
+        BusinessUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    district = models.ForeignKey(
+        District, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["period_start", "user", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "period_kind", "period_start"], name="quota_unique_user_period"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="quota_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["period_start", "id"], name="quota_period_keyset"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.period_kind} {self.period_start}: {self.amount}"
+
+
+class ForecastAdjustment(BaseModel):
+    """A manager's number for a person's roll-up (category, period), with a note.
+
+    Append-only: the latest adjustment for (subject, period, category) is the one in force;
+    earlier ones and the computed figure at the time stay as the record of what was said.
+    """
+
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="forecast_adjustments",
+        db_index=False,
+    )  # indexed by adjustment_subject_period
+    period_kind = models.CharField(max_length=8, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    category = models.CharField(max_length=16, choices=AdjustableCategory.choices)
+    amount = AmountField()
+    computed_amount = AmountField(help_text=_("The computed roll-up figure when adjusted."))
+    note = models.CharField(max_length=500)
+    adjusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["subject", "period_kind", "period_start", "created_at"],
+                name="adjustment_subject_period",
+            ),
+            models.Index(fields=["period_kind", "period_start"], name="adjustment_period"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="adjustment_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.amount}"
+
+
+class ForecastSnapshot(BaseModel):
+    """One node's figures for one period as they stood in one ISO week (the trend).
+
+    ``node`` is the node's key: ``user:<id>`` for a person's roll-up, ``company``,
+    ``region:<id>``, ``region:<id>/unit:<id>``, ``region:<id>/unit:<id>/district:<id>``.
+    """
+
+    week_start = models.DateField(help_text=_("Monday of the ISO week."))
+    node = models.CharField(max_length=160)
+    period_kind = models.CharField(max_length=8, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    closed_won = AmountField()
+    commit = AmountField()
+    best_case = AmountField()
+    pipeline = AmountField()
+    adjusted_commit = AmountField(null=True, blank=True, default=None)
+    adjusted_best_case = AmountField(null=True, blank=True, default=None)
+    adjusted_pipeline = AmountField(null=True, blank=True, default=None)
+    quota = AmountField(null=True, blank=True, default=None)
+
+    class Meta:
+        ordering = ["node", "period_start", "week_start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "period_kind", "period_start", "week_start"],
+                name="snapshot_unique_node_week",
+            ),
+        ]
+        indexes = [models.Index(fields=["week_start"], name="snapshot_week")]
+
+    def __str__(self) -> str:
+        return f"{self.node} {self.period_start} @ {self.week_start}"
