@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from accord.integration.delivery import deliver_key
 from accord.integration.models import Connector, ConnectorKind, Delivery
+from accord.integration.testing import WebhookReceiver
 from tests.conftest import make_account
 from tests.integration_support import approval_of
 
@@ -30,7 +31,8 @@ def _connector(name: str = "hook", url: str = "http://127.0.0.1:9/") -> Connecto
 
 
 def test_a_rep_sees_the_sync_status_of_accounts_they_may_see_only(org, api_as):
-    # given: port 9 (discard) refuses the connection; one attempt allowed → dead
+    # given: port 9 (discard) refuses the connection: the target is unavailable, so the
+    # delivery keeps retrying (an outage never uses up the attempts)
     connector = _connector()
     mine = make_account(org)
     theirs = make_account(org, legal_name="Southern Co., Ltd.", district=org.south)
@@ -42,8 +44,8 @@ def test_a_rep_sees_the_sync_status_of_accounts_they_may_see_only(org, api_as):
     # then
     assert response.status_code == 200
     [status] = response.json()
-    assert (status["connector"], status["status"], status["attempts"]) == ("hook", "dead", 1)
-    assert status["last_error"].startswith("Connection failed: ")
+    assert (status["connector"], status["status"], status["attempts"]) == ("hook", "failed", 1)
+    assert status["last_error"].startswith("Target unavailable: Connection failed: ")
     assert api.get(f"/integration/sync-status/accounts/{theirs.pk}").status_code == 404
 
 
@@ -71,12 +73,16 @@ def test_the_console_is_for_administrators(org, api_as):
 
 
 def test_dead_letters_are_listed_page_by_page_and_replayed(org, api_as):
-    # given: three dead deliveries
-    connector = _connector()
-    accounts = [make_account(org, legal_name=NAMES[n]) for n in range(3)]
-    for account in accounts:
-        approval_of(account)
-        deliver_key(str(connector.pk), str(account.pk))
+    # given: three dead deliveries (the receiver refuses them with 400)
+    receiver = WebhookReceiver(secret=SECRET, script=[400]).start()
+    try:
+        connector = _connector(url=receiver.url)
+        accounts = [make_account(org, legal_name=NAMES[n]) for n in range(3)]
+        for account in accounts:
+            approval_of(account)
+            deliver_key(str(connector.pk), str(account.pk))
+    finally:
+        receiver.stop()
     api = api_as(org.admin)
     # when
     first = api.get("/integration/dead", limit=2).json()

@@ -148,7 +148,9 @@ def test_408_429_and_5xx_are_retried(org, receiver, status):
     deliver_key(str(connector.pk), str(account.pk))
     row = _delivery(event)
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 1)
-    assert row.last_error.startswith(f"HTTP {status}: ")
+    # 429/502/503 say the receiver is down or overloaded: not this event's fault
+    prefix = "" if status == 408 else "Target unavailable: "
+    assert row.last_error.startswith(f"{prefix}HTTP {status}: ")
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 422])
@@ -185,11 +187,11 @@ def test_a_refused_connection_is_retried(org):
     deliver_key(str(connector.pk), str(account.pk))
     row = _delivery(event)
     assert (row.status, row.attempts) == (DeliveryStatus.FAILED, 1)
-    assert row.last_error.startswith("Connection failed: ")
+    assert row.last_error.startswith("Target unavailable: Connection failed: ")
 
 
 def test_attempts_run_out_into_the_dead_letter_list(org, receiver):
-    receiver.script = [503]
+    receiver.script = [500]
     connector = _hook(receiver.url, max_attempts=3)
     account = make_account(org)
     event = _approve(account)
@@ -205,6 +207,40 @@ def test_attempts_run_out_into_the_dead_letter_list(org, receiver):
         (DeliveryStatus.DEAD, 3),
     ]
     assert len(receiver.requests) == 3
+
+
+def test_an_unavailable_target_never_uses_up_the_attempts(org, receiver):
+    # given: a long outage (refused / 503 / 429), then an error that is this event's
+    receiver.script = [503, 503, 429, 502, 503, 500, 500, 200]
+    connector = _hook(receiver.url, max_attempts=3)
+    account = make_account(org)
+    event = _approve(account)
+    statuses = []
+    for _ in range(8):
+        deliver_key(str(connector.pk), str(account.pk))
+        row = _delivery(event)
+        statuses.append(row.status)
+        _make_due(row)
+    # then: five unavailable answers keep it retrying; only real failures count (2 of 3)
+    assert statuses == [DeliveryStatus.FAILED] * 7 + [DeliveryStatus.DELIVERED]
+    assert _delivery(event).attempts == 8
+
+
+def test_a_replay_gives_a_fresh_budget(org, receiver):
+    receiver.script = [500, 500, 500, 500, 200]
+    connector = _hook(receiver.url, max_attempts=2)
+    account = make_account(org)
+    event = _approve(account)
+    for _ in range(2):
+        deliver_key(str(connector.pk), str(account.pk))
+        _make_due(_delivery(event))
+    assert _delivery(event).status == DeliveryStatus.DEAD
+    delivery_replay(actor=org.admin, delivery=_delivery(event))
+    deliver_key(str(connector.pk), str(account.pk))
+    assert _delivery(event).status == DeliveryStatus.FAILED  # 1 of 2, not 3 of 2
+    _make_due(_delivery(event))
+    deliver_key(str(connector.pk), str(account.pk))
+    assert _delivery(event).status == DeliveryStatus.DEAD
 
 
 def test_a_dead_event_blocks_only_its_own_account_until_replayed(org, receiver):

@@ -85,7 +85,7 @@ def test_an_accounts_sync_status_per_connector(org, receiver):
     assert (at_picky.status, at_picky.attempts, at_picky.last_error, at_picky.event_type) == (
         "failed",
         1,
-        'HTTP 503: {"error": "no"}',
+        'Target unavailable: HTTP 503: {"error": "no"}',
         "account.updated",
     )
     assert at_picky.next_attempt_at is not None

@@ -12,12 +12,15 @@ from pydantic import Field
 from accord.core.api_support import QuerySchema, actor
 from accord.core.errors import NotFound
 from accord.core.selectors import get_visible
-from accord.integration import selectors, services
+from accord.integration import invoices, selectors, services
 from accord.integration.models import Connector, Delivery
 from accord.integration.schemas import (
+    AccountInvoicesOut,
     ConnectorHealthOut,
     DeliveryOut,
     DeliveryPage,
+    InvoicePushIn,
+    InvoicePushOut,
     SyncStatusOut,
 )
 from accord.territories import visibility
@@ -156,3 +159,35 @@ def delivery_replay(request: HttpRequest, delivery_id: int) -> dict[str, Any]:
     replayed = services.delivery_replay(actor=actor(request), delivery=row)
     replayed = Delivery.objects.select_related("event", "connector").get(pk=replayed.pk)
     return _delivery_out(replayed)
+
+
+@router.post(
+    "/invoices",
+    response=InvoicePushOut,
+    summary="Push invoice and payment status from the ledger (integration users, administrators)",
+)
+def invoice_push(request: HttpRequest, payload: InvoicePushIn) -> dict[str, Any]:
+    services.check_integration_writer(actor(request))
+    connector = Connector.objects.filter(name=payload.connector).first()
+    if connector is None:
+        raise NotFound(f"No connector called {payload.connector!r}.")
+    report = invoices.invoices_upsert(
+        connector=connector, rows=[i.model_dump() for i in payload.invoices]
+    )
+    return {
+        **{o: report.count(o) for o in ("created", "updated", "unchanged", "rejected")},
+        "rows": report.rows,
+    }
+
+
+@router.get(
+    "/accounts/{account_id}/invoices",
+    response=AccountInvoicesOut,
+    summary="An account's invoices from the ledger: totals and the latest ones",
+)
+def account_invoice_list(request: HttpRequest, account_id: uuid.UUID) -> dict[str, Any]:
+    account = get_visible(
+        visibility.accounts_visible_to(actor(request)), account_id, what="account"
+    )
+    summary = invoices.account_invoice_summary(account)
+    return {**summary.__dict__, "invoices": invoices.account_invoices(account, limit=50)}

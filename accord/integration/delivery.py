@@ -30,7 +30,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accord.integration.connectors import PermanentError, RetryableError, connector_impl
+from accord.integration.connectors import (
+    PermanentError,
+    RetryableError,
+    TargetUnavailable,
+    connector_impl,
+)
 from accord.integration.models import (
     AttemptOutcome,
     Connector,
@@ -79,6 +84,25 @@ def backoff_seconds(
     cap = _setting(connector, "retry_cap_seconds", DEFAULT_RETRY_CAP_SECONDS)
     step = min(cap, base * 2 ** max(0, attempts - 1))
     return step / 2 + (rand or random.random)() * step / 2
+
+
+def _failures(delivery: Delivery) -> int:
+    """Earlier failed attempts of this round (since the delivery was created or replayed)
+    that count against the attempt budget: not those made while the target was unavailable,
+    which say nothing about the event."""
+    earlier = max(0, delivery.attempts - 1)
+    if earlier == 0:
+        return 0
+    recent = (
+        DeliveryAttempt.objects.filter(delivery=delivery)
+        .order_by("-started_at", "-id")
+        .values_list("outcome", "error")[:earlier]
+    )
+    return sum(
+        1
+        for outcome, error in recent
+        if outcome == AttemptOutcome.RETRY and not error.startswith(TargetUnavailable.label)
+    )
 
 
 @dataclass(frozen=True)
@@ -139,9 +163,14 @@ def _record(
             outcome = AttemptOutcome.DELIVERED
         else:
             message = str(error) or type(error).__name__
+            unavailable = isinstance(error, TargetUnavailable)
+            if unavailable:
+                message = f"{TargetUnavailable.label}: {message}"
             delivery.last_error = message[:2000]
             permanent = isinstance(error, PermanentError)
-            if permanent or delivery.attempts >= max_attempts(connector):
+            if permanent or (
+                not unavailable and _failures(delivery) + 1 >= max_attempts(connector)
+            ):
                 delivery.status = DeliveryStatus.DEAD
                 outcome = AttemptOutcome.DEAD
             else:

@@ -67,8 +67,10 @@ def outbox_emit(
     aggregate: models.Model,
     payload: dict[str, Any],
     ordering_key: str | None = None,
+    only: Connector | None = None,
 ) -> OutboxEvent:
-    """Record that ``aggregate`` changed, for every connector that takes ``event_type``.
+    """Record that ``aggregate`` changed, for every connector that takes ``event_type``
+    (``only``: for that connector alone, e.g. a reconciliation's repair).
 
     Must run inside the write's transaction: a rolled-back change leaves no event.
     """
@@ -84,9 +86,8 @@ def outbox_emit(
         payload=_jsonable(payload),
     )
     now = timezone.now()
-    connectors = [
-        c for c in Connector.objects.filter(enabled=True) if str(event_type) in c.event_types
-    ]
+    candidates = [only] if only is not None else Connector.objects.filter(enabled=True)
+    connectors = [c for c in candidates if c.enabled and str(event_type) in c.event_types]
     Delivery.objects.bulk_create(
         Delivery(
             event=event,
@@ -190,20 +191,29 @@ ACCOUNT_SYNC_FIELDS = frozenset(
 
 
 def account_event_emit(
-    *, event_type: EventType, account: Account, extra: dict[str, Any] | None = None
+    *,
+    event_type: EventType,
+    account: Account,
+    extra: dict[str, Any] | None = None,
+    only: Connector | None = None,
 ) -> OutboxEvent:
     """``account.approved`` / ``account.updated`` / ``account.merged`` (``extra`` carries
     e.g. the merged-away accounts' ids and codes)."""
     payload = account_payload(account)
     if extra:
         payload.update(extra)
-    return outbox_emit(event_type=event_type, aggregate=account, payload=payload)
+    return outbox_emit(event_type=event_type, aggregate=account, payload=payload, only=only)
 
 
-def opportunity_event_emit(*, event_type: EventType, opportunity: Opportunity) -> OutboxEvent:
+def opportunity_event_emit(
+    *, event_type: EventType, opportunity: Opportunity, only: Connector | None = None
+) -> OutboxEvent:
     """``opportunity.won`` / ``opportunity.reopened``, with the line items."""
     return outbox_emit(
-        event_type=event_type, aggregate=opportunity, payload=opportunity_payload(opportunity)
+        event_type=event_type,
+        aggregate=opportunity,
+        payload=opportunity_payload(opportunity),
+        only=only,
     )
 
 

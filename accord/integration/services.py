@@ -21,6 +21,18 @@ def check_integration_admin(actor: User) -> None:
         )
 
 
+def check_integration_writer(actor: User) -> None:
+    """Integration users (the ledger's own account) and administrators push inbound data."""
+    if not (
+        actor.is_active
+        and (actor.is_superuser or actor.role in (Role.ADMINISTRATOR, Role.INTEGRATION))
+    ):
+        raise PermissionDenied(
+            "Only integration users and administrators push ledger data.",
+            code="integration_writer_only",
+        )
+
+
 def _enqueue_on_commit(connector: Connector, keys: list[str]) -> None:
     from accord.integration.tasks import enqueue_key_deliveries
 

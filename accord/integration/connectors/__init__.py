@@ -1,7 +1,8 @@
 """Connector implementations, one per :class:`~accord.integration.models.ConnectorKind`.
 
 A connector's ``deliver(connector=…, event=…)`` returns on success and raises
-:class:`RetryableError` (the target may recover: 5xx, timeouts, refused connections) or
+:class:`RetryableError` (the target may recover: 5xx, timeouts), its subclass
+:class:`TargetUnavailable` (the target is down or overloaded: refused connections, 503) or
 :class:`PermanentError` (retrying cannot help: most 4xx, a mapping fault).
 """
 
@@ -21,6 +22,15 @@ class DeliveryError(Exception):
 
 class RetryableError(DeliveryError):
     pass
+
+
+class TargetUnavailable(RetryableError):
+    """The target could not be reached or said it is unavailable (refused or timed-out
+    connections, 502/503/504, 429, a database that is down). It says nothing about the
+    event, so it does not use up the event's attempts: the delivery retries, backing off up
+    to the cap, until the target is back — an outage never fills the dead-letter list."""
+
+    label = "Target unavailable"
 
 
 class PermanentError(DeliveryError):

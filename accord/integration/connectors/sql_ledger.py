@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from accord.integration.connectors import PermanentError, RetryableError
+from accord.integration.connectors import PermanentError, RetryableError, TargetUnavailable
 from accord.integration.mapping import MappingError, apply_mapping, lookup
 
 if TYPE_CHECKING:
@@ -159,9 +159,11 @@ def plan_writes(dialect: Dialect, spec: Mapping[str, Any], payload: Any) -> list
     return writes
 
 
-# MySQL/MariaDB errors worth retrying: cannot connect, server gone or lost, too many
-# connections, lock wait timeout, deadlock, server shutting down, read-only (failover).
-_MYSQL_TRANSIENT = frozenset({1040, 1053, 1205, 1213, 1290, 1836, 2002, 2003, 2005, 2006, 2013})
+# MySQL/MariaDB: the server cannot be reached, is gone, full of connections, shutting down
+# or read-only (a failover) — the ledger is unavailable; a lock wait timeout or deadlock is
+# worth retrying too, but says something about this write.
+_MYSQL_UNAVAILABLE = frozenset({1040, 1053, 1290, 1836, 2002, 2003, 2005, 2006, 2013})
+_MYSQL_RETRY = frozenset({1205, 1213})
 
 
 def _classify(exc: Exception) -> Exception:
@@ -169,16 +171,22 @@ def _classify(exc: Exception) -> Exception:
     name = type(exc).__name__
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
     if code is not None and type(exc).__module__.startswith("pymysql"):
-        if code in _MYSQL_TRANSIENT:
-            return RetryableError(f"Ledger unavailable: {exc}")
+        if code in _MYSQL_UNAVAILABLE:
+            return TargetUnavailable(f"Ledger unavailable: {exc}")
+        if code in _MYSQL_RETRY:
+            return RetryableError(f"Ledger busy: {exc}")
         return PermanentError(f"Ledger refused the write: {exc}")
     if isinstance(exc, sqlite3.OperationalError):
         message = str(exc).lower()
-        if "locked" in message or "unable to open" in message or "busy" in message:
+        if "unable to open" in message:
+            return TargetUnavailable(f"Ledger unavailable: {exc}")
+        if "locked" in message or "busy" in message:
             return RetryableError(f"Ledger busy: {exc}")
         return PermanentError(f"Ledger refused the write: {exc}")
-    if name in ("OperationalError", "InterfaceError", "InternalError"):
-        return RetryableError(f"Ledger unavailable: {exc}")
+    if name in ("OperationalError", "InterfaceError"):
+        return TargetUnavailable(f"Ledger unavailable: {exc}")
+    if name == "InternalError":
+        return RetryableError(f"Ledger error: {exc}")
     if name in ("ProgrammingError", "IntegrityError", "DataError", "NotSupportedError"):
         return PermanentError(f"Ledger refused the write: {exc}")
     return RetryableError(f"Ledger error: {name}: {exc}")

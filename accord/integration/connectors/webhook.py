@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from django.utils import timezone
 
-from accord.integration.connectors import PermanentError, RetryableError
+from accord.integration.connectors import PermanentError, RetryableError, TargetUnavailable
 from accord.integration.mapping import MappingError, map_event_payload
 
 if TYPE_CHECKING:
     from accord.integration.models import Connector, OutboxEvent
 
 SIGNATURE_HEADER = "X-Accord-Signature"
+# The receiver is down, overloaded or behind a gateway that cannot reach it.
+UNAVAILABLE_STATUSES = frozenset({429, 502, 503, 504})
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
 _local = threading.local()
@@ -92,14 +94,18 @@ class WebhookConnector:
                 headers=headers,
                 timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             )
-        except httpx.TimeoutException as exc:
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise TargetUnavailable(f"No connection within {timeout:g}s.") from exc
+        except httpx.TimeoutException as exc:  # sent, no answer: maybe this event's fault
             raise RetryableError(f"Timed out after {timeout:g}s ({type(exc).__name__}).") from exc
         except httpx.TransportError as exc:
-            raise RetryableError(f"Connection failed: {exc}") from exc
+            raise TargetUnavailable(f"Connection failed: {exc}") from exc
         status = response.status_code
         if 200 <= status < 300:
             return
         detail = f"HTTP {status}: {response.text[:200]}"
-        if status in (408, 429) or status >= 500:
+        if status in UNAVAILABLE_STATUSES:
+            raise TargetUnavailable(detail, retry_after=_retry_after(response))
+        if status == 408 or status >= 500:
             raise RetryableError(detail, retry_after=_retry_after(response))
         raise PermanentError(detail)

@@ -39,6 +39,18 @@ CREATE TABLE ledger_sales_order_lines (
     discount_pct DECIMAL(5, 2) NOT NULL DEFAULT 0,
     line_total DECIMAL(16, 2) NOT NULL,
     PRIMARY KEY (crm_ref, line_no)
+);
+CREATE TABLE ledger_invoices (
+    inv_no VARCHAR(20) NOT NULL PRIMARY KEY,
+    cust_code VARCHAR(12) NOT NULL,
+    crm_ref VARCHAR(36) NOT NULL DEFAULT '',
+    amount DECIMAL(16, 2) NOT NULL,
+    paid DECIMAL(16, 2) NOT NULL DEFAULT 0,
+    currency CHAR(3) NOT NULL DEFAULT 'THB',
+    inv_date DATE,
+    due_date DATE,
+    status VARCHAR(8) NOT NULL DEFAULT 'OPEN',
+    updated_at VARCHAR(26) NOT NULL
 )
 """
 
@@ -114,6 +126,30 @@ DEMO_LEDGER_MAPPING: dict[str, Any] = {
             "crm_ref": "opportunity.id",
             "cust_code": "opportunity.customer_code",
             "status": {"const": "cancelled"},
+        },
+    },
+    # Inbound: the ledger's invoices, read in the order they change (accord/integration/
+    # invoices.py). Accord field → ledger column; the ledger's status codes → Accord's.
+    "invoices.pull": {
+        "table": "ledger_invoices",
+        "cursor": "updated_at",
+        "columns": {
+            "invoice_number": "inv_no",
+            "customer_code": "cust_code",
+            "order_ref": "crm_ref",
+            "amount": "amount",
+            "paid_amount": "paid",
+            "currency": "currency",
+            "issued_on": "inv_date",
+            "due_date": "due_date",
+            "status": "status",
+            "ledger_updated_at": "updated_at",
+        },
+        "status_map": {
+            "OPEN": "open",
+            "PART": "partially_paid",
+            "PAID": "paid",
+            "VOID": "cancelled",
         },
     },
 }

@@ -1,36 +1,50 @@
-"""``accord worker``: django-tasks-db's worker, plus the outbox sweep.
+"""``accord worker``: django-tasks-db's worker (or RQ's), plus the outbox sweep.
 
 Task dispatch is django-tasks-db's ``db_worker`` unchanged (run as many as you like, on
-one machine or many). Alongside it, a timer thread runs :func:`outbox_sweep` every
-``--sweep-interval`` seconds: it re-enqueues deliveries whose task was lost (a crash
-between commit and enqueue, a worker killed mid-delivery, an expired lease) — recovery,
-not dispatch.
+one machine or many); with ``ACCORD_TASKS_BACKEND=rq`` it is django-rq's ``rqworker``
+with django-tasks-rq's job class and RQ's scheduler (for deferred retries). Alongside it,
+a timer thread runs :func:`outbox_sweep` every ``--sweep-interval`` seconds: it
+re-enqueues deliveries whose task was lost (a crash between commit and enqueue, a worker
+killed mid-delivery, an expired lease) — recovery, not dispatch — and, every
+``ACCORD_LEDGER_PULL_SECONDS``, pulls invoice and payment status from SQL ledgers.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import threading
+import time
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
+from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from accord.integration.delivery import outbox_sweep
+from accord.integration.invoices import invoices_pull_all
 
 logger = logging.getLogger(__name__)
 
 
 def _sweep_forever(interval: float, stop: threading.Event) -> None:
+    pull_every = float(settings.ACCORD_LEDGER_PULL_SECONDS)
+    next_pull = time.monotonic()
     while not stop.wait(interval):
         try:
             close_old_connections()
             enqueued = outbox_sweep()
             if enqueued:
                 logger.info("Sweep re-enqueued %d delivery keys", enqueued)
+            if pull_every > 0 and time.monotonic() >= next_pull:
+                next_pull = time.monotonic() + pull_every
+                read = invoices_pull_all()
+                if read:
+                    logger.info("Pulled %d invoices from the ledger", read)
         except Exception:
-            logger.exception("Outbox sweep failed; trying again in %ss", interval)
+            logger.exception("Outbox sweep or ledger pull failed; trying again in %ss", interval)
         finally:
             connection.close()
 
@@ -39,7 +53,15 @@ class Command(DbWorkerCommand):
     help = "Run a background worker: integration deliveries and other tasks."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        super().add_arguments(parser)
+        if settings.ACCORD_TASKS_BACKEND == "rq":
+            # RQ's worker takes its own options; these keep the same command lines working.
+            parser.add_argument(
+                "--batch", action="store_true", help="Run what is queued, then exit."
+            )
+            parser.add_argument("--no-startup-delay", action="store_true", help=argparse.SUPPRESS)
+            parser.add_argument("--interval", type=float, help=argparse.SUPPRESS)
+        else:
+            super().add_arguments(parser)
         parser.add_argument(
             "--sweep-interval",
             type=float,
@@ -59,6 +81,16 @@ class Command(DbWorkerCommand):
         elif interval > 0:
             outbox_sweep()  # --batch: one sweep, then run what is queued
         try:
-            super().handle(*args, **options)
+            if settings.ACCORD_TASKS_BACKEND == "rq":
+                call_command(
+                    "rqworker",
+                    "default",
+                    job_class="django_tasks_rq.Job",
+                    with_scheduler=True,
+                    burst=bool(options.get("batch")),
+                    verbosity=options.get("verbosity", 1),
+                )
+            else:
+                super().handle(*args, **options)
         finally:
             stop.set()
