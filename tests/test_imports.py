@@ -120,7 +120,7 @@ def test_a_file_without_known_columns_is_refused(org, tmp_path):
 def test_command_writes_the_row_report(org, tmp_path):
     path = tmp_path / "accounts.csv"
     path.write_text(
-        "\ufefflegal_name,phone\n\"Nakhon Foods Co., Ltd.\",02 111 2222\n,\n", encoding="utf-8"
+        '\ufefflegal_name,phone\n"Nakhon Foods Co., Ltd.",02 111 2222\n,\n', encoding="utf-8"
     )
     report_path = tmp_path / "report.csv"
     err = io.StringIO()
@@ -140,3 +140,50 @@ def test_command_writes_the_row_report(org, tmp_path):
     )
     assert "legal_name" in rows[1]["errors"]
     assert "2 rows: 1 created, 1 rejected." in err.getvalue()
+
+
+def _upload(client, kind: str, text: str, *, dry_run: bool = False):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = {"kind": kind, "file": SimpleUploadedFile("x.csv", text.encode("utf-8"))}
+    if dry_run:
+        data["dry_run"] = "on"
+    return client.post("/imports/", data)
+
+
+def test_import_page_shows_every_rows_outcome(org):
+    from django.test import Client
+
+    make_account(org, legal_name="Siam Trading Co., Ltd.")
+    client = Client()
+    client.force_login(org.steward)
+    page = _upload(
+        client,
+        "account",
+        'legal_name\n"Korat Rice Co., Ltd."\n"Siam Trading Company Limited"\n',
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Import result" in html
+    assert "looks like" in html and "same name" in html
+    created = Account.objects.get(legal_name="Korat Rice Co., Ltd.")
+    assert created.customer_code in html
+
+
+def test_import_page_refuses_a_file_that_is_not_utf8_and_saves_nothing(org):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    client = Client()
+    client.force_login(org.steward)
+    before = Account.objects.count()
+    response = client.post(
+        "/imports/",
+        {
+            "kind": "account",
+            "file": SimpleUploadedFile("x.csv", "legal_name\nบริษัท\n".encode("cp874")),
+        },
+    )
+    assert response.status_code == 200
+    assert "not UTF-8" in response.content.decode()
+    assert Account.objects.count() == before
