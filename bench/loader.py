@@ -37,13 +37,15 @@ from accord.activities.models import Activity, ActivityKind
 from accord.core.models import new_id
 from accord.core.money import default_currency
 from accord.core.thai import HEAD_OFFICE_BRANCH, tax_id_with_check_digit
-from accord.customers.models import Account, AccountStatus, Contact, Industry
+from accord.customers.models import Account, AccountMatchKey, AccountStatus, Contact, Industry
 from accord.customers.services import (
     account_search_text,
     contact_search_text,
     customer_code_format,
     customer_codes_reserve,
 )
+from accord.dataquality.matching import account_features, account_match_keys, dict_getter
+from accord.dataquality.normalize import company_name_key
 from accord.sales.models import Opportunity, OpportunityLineItem
 from bench import words
 from bench.generate import DEFAULT_BATCH, DEFAULT_CHUNK
@@ -441,6 +443,7 @@ class Generator:
         self.currency = default_currency()
         self._pairs_by_district = self._rep_pipeline_pairs()
         self._tax_offset = 0
+        self._match_keys: list[tuple[uuid.UUID, str]] = []
 
     # -- org lookups
 
@@ -490,6 +493,8 @@ class Generator:
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
             self._write(Account, account_rows)
+            match_keys_write(self._match_keys, self.stats)
+            self._match_keys = []
             self._write(Contact, contact_rows)
             self._write(Opportunity, opp_rows)
             self._write(OpportunityLineItem, line_rows)
@@ -620,6 +625,9 @@ class Generator:
         rows = []
         for row in values:
             row["search_text"] = account_search_text(cast(Account, spec.namespace(row)))
+            # What the account services store for the duplicate check (name key, match keys).
+            row["name_key"] = company_name_key(row["legal_name"])[:255]
+            self._match_keys += [(row["id"], key) for key in account_keys(row)]
             rows.append(spec.row(row))
         return rows, ctxs
 
@@ -839,6 +847,38 @@ class Generator:
                     row["location"] = f"{acc.short_en} office"
                 rows.append(spec.row(row))
         return rows
+
+
+# --- match keys ---------------------------------------------------------------------------
+
+
+def account_keys(row: dict[str, Any]) -> list[str]:
+    """The blocking keys the account services store for an account (``AccountMatchKey``)."""
+    return account_match_keys(account_features(dict_getter(row)))
+
+
+def match_keys_write(
+    rows: Sequence[tuple[uuid.UUID, str]], stats: ChunkStats | None = None
+) -> None:
+    """Write ``(account_id, key)`` rows to ``AccountMatchKey`` (COPY on PostgreSQL, else
+    ``executemany``), inside the caller's transaction."""
+    if not rows:
+        return
+    t0 = time.perf_counter()
+    table = AccountMatchKey._meta.db_table
+    account = AccountMatchKey._meta.get_field("account")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} (account_id, key) FROM STDIN") as copy:
+                for account_id, key in rows:
+                    copy.write_row((account_id, key))
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} (account_id, key) VALUES (%s, %s)",
+                [(account.get_db_prep_save(a, connection), k) for a, k in rows],
+            )
+    if stats is not None:  # charged to the accounts (the rows are not counted)
+        stats.tables[Account._meta.label].write_s += time.perf_counter() - t0
 
 
 # --- entry points -------------------------------------------------------------------------

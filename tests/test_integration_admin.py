@@ -76,7 +76,8 @@ def test_bad_connector_settings_are_refused_field_by_field(org):
     errors = response.context["adminform"].form.errors
     assert errors["event_types"] == [
         "Unknown event types: invoice.paid. Known: account.approved, account.merged, "
-        "account.updated, opportunity.reopened, opportunity.won."
+        "account.unmerged, account.updated, contact.merged, contact.unmerged, "
+        "opportunity.reopened, opportunity.won."
     ]
     assert errors["settings"] == [
         '"url" must be an http(s) URL.',

@@ -29,10 +29,10 @@ def trigram_handles_thai(
             if cursor.fetchone() is None:
                 messages.append(
                     CheckWarning(
-                        "pg_trgm is not installed: fuzzy duplicate matching falls back to "
-                        "blocking keys only.",
-                        hint="Run CREATE EXTENSION pg_trgm as a superuser, then "
-                        "'accord migrate customers 0007' and 'accord migrate'.",
+                        "pg_trgm is not installed: fragment search scans instead of using "
+                        "its trigram indexes.",
+                        hint="Run CREATE EXTENSION pg_trgm as a superuser before migrating "
+                        "a new database (the search migrations then create the indexes).",
                         id="accord.W002",
                     )
                 )
@@ -43,7 +43,7 @@ def trigram_handles_thai(
             messages.append(
                 CheckWarning(
                     f"pg_trgm extracts no trigrams from Thai text in database '{alias}' "
-                    f"(LC_CTYPE is {ctype!r}): Thai names will never match fuzzily.",
+                    f"(LC_CTYPE is {ctype!r}): Thai fragment search finds nothing by trigram.",
                     hint="Create the database with a UTF-8 character type, e.g. "
                     "CREATE DATABASE accord LC_CTYPE 'C.UTF-8' TEMPLATE template0.",
                     id="accord.W001",

@@ -246,3 +246,242 @@ class MatchThreshold(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.record_type}: block ≥ {self.block}, warn ≥ {self.warn}"
+
+
+# --- the duplicate review queue and merges ----------------------------------------------------
+
+
+class ClusterStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    MERGED = "merged", _("Merged")
+    DISMISSED = "dismissed", _("Not duplicates")
+
+
+class ClusterSource(models.TextChoices):
+    BATCH = "batch", _("Batch dedupe")
+    REALTIME = "realtime", _("Real-time check")
+    REQUEST = "request", _("Account request")
+
+
+MERGEABLE_TYPES = [(RecordType.ACCOUNT, _("Account")), (RecordType.CONTACT, _("Contact"))]
+
+
+class DuplicateCluster(BaseModel):
+    """A group of accounts (or contacts) that may be one customer (or person), for a steward.
+
+    Its members and the scored pairs that linked them are rows of
+    :class:`DuplicateClusterMember` and :class:`DuplicateClusterPair`. A steward merges the
+    cluster or dismisses it ("not duplicates"; the pairs are remembered in
+    :class:`DismissedPair` so they are not queued again).
+    """
+
+    record_type = models.CharField(max_length=16, choices=MERGEABLE_TYPES)
+    status = models.CharField(
+        max_length=16, choices=ClusterStatus.choices, default=ClusterStatus.OPEN
+    )
+    source = models.CharField(
+        max_length=16, choices=ClusterSource.choices, default=ClusterSource.BATCH
+    )
+    best_score = models.FloatField(default=0)
+    resolved_by = models.ForeignKey(
+        "org.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The queue: one type and status, oldest first.
+            models.Index(
+                fields=["record_type", "status", "created_at", "id"], name="dup_cluster_queue"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} cluster {self.pk} ({self.status})"
+
+
+class DuplicateClusterMember(BaseModel):
+    """One record of a cluster (an account or a contact: exactly one of the two is set).
+
+    Memberships are history: a merge leaves them pointing at the records as they were.
+    """
+
+    cluster = models.ForeignKey(
+        DuplicateCluster, on_delete=models.CASCADE, related_name="members", db_index=False
+    )  # indexed by dup_member_account_once
+    account = models.ForeignKey(
+        "customers.Account",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="duplicate_memberships",
+        db_index=False,
+    )  # indexed by dup_member_account (partial)
+    contact = models.ForeignKey(
+        "customers.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="duplicate_memberships",
+        db_index=False,
+    )  # indexed by dup_member_contact (partial)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["account"],
+                condition=models.Q(account__isnull=False),
+                name="dup_member_account",
+            ),
+            models.Index(
+                fields=["contact"],
+                condition=models.Q(contact__isnull=False),
+                name="dup_member_contact",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(account__isnull=False, contact__isnull=True)
+                | models.Q(account__isnull=True, contact__isnull=False),
+                name="dup_member_one_record",
+            ),
+            models.UniqueConstraint(fields=["cluster", "account"], name="dup_member_account_once"),
+            models.UniqueConstraint(fields=["cluster", "contact"], name="dup_member_contact_once"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.account_id or self.contact_id)
+
+    @property
+    def record_id(self) -> object:
+        return self.account_id or self.contact_id
+
+
+class DuplicateClusterPair(BaseModel):
+    """Why two members are in the cluster: the score and reasons of the matching rules."""
+
+    cluster = models.ForeignKey(
+        DuplicateCluster, on_delete=models.CASCADE, related_name="pairs", db_index=False
+    )  # indexed by dup_pair_unique
+    left_id = models.UUIDField()
+    right_id = models.UUIDField()
+    score = models.FloatField()
+    reasons = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cluster", "left_id", "right_id"], name="dup_pair_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.left_id} ~ {self.right_id} ({self.score:.2f})"
+
+
+class DismissedPair(BaseModel):
+    """Two records a steward judged "not duplicates": never queued together again.
+
+    ``low_id`` < ``high_id`` (as strings), so each pair is stored once.
+    """
+
+    record_type = models.CharField(max_length=16, choices=MERGEABLE_TYPES)
+    low_id = models.UUIDField()
+    high_id = models.UUIDField()
+    dismissed_by = models.ForeignKey(
+        "org.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record_type", "low_id", "high_id"], name="dismissed_pair_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.low_id} ≠ {self.high_id}"
+
+
+class MergeStatus(models.TextChoices):
+    DONE = "done", _("Merged")
+    UNDONE = "undone", _("Unmerged")
+
+
+class MergeRecord(BaseModel):
+    """One merge of ``losers`` into ``survivor``, with everything needed to undo it.
+
+    ``before``: the full field state of the survivor and each loser before the merge
+    (``{"survivor": {...}, "losers": {id: {...}}}``); ``changes``: the survivor's fields the
+    merge changed (``{field: [old, new]}``); ``field_choices``: per field, the record whose
+    value won; ``moved``: every child row the merge repointed, as
+    ``[model label, pk, field, old value]``.
+    """
+
+    record_type = models.CharField(max_length=16, choices=MERGEABLE_TYPES)
+    survivor_id = models.UUIDField()
+    loser_ids = models.JSONField(default=list)
+    actor = models.ForeignKey("org.User", on_delete=models.PROTECT, related_name="+")
+    cluster = models.ForeignKey(
+        DuplicateCluster,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merges",
+        db_index=False,
+    )  # indexed by merge_record_cluster (partial)
+    field_choices = models.JSONField(default=dict, blank=True)
+    before = models.JSONField(default=dict)
+    changes = models.JSONField(default=dict, blank=True)
+    moved = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=MergeStatus.choices, default=MergeStatus.DONE)
+    undone_by = models.ForeignKey(
+        "org.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="merge_record_created"),
+            models.Index(fields=["record_type", "created_at", "id"], name="merge_record_history"),
+            models.Index(
+                fields=["cluster"],
+                condition=models.Q(cluster__isnull=False),
+                name="merge_record_cluster",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} merge into {self.survivor_id} ({self.status})"
+
+
+class ParticipantRole(models.TextChoices):
+    SURVIVOR = "survivor", _("Survivor")
+    LOSER = "loser", _("Merged away")
+    MOVED = "moved", _("Moved")  # a mergeable record (e.g. a contact) the merge repointed
+
+
+class MergeParticipant(models.Model):
+    """A record a merge touched: the survivor, a loser, or a mergeable record it moved (an
+    account merge moves contacts). Finds the merges of a record, and the later merges that
+    an unmerge would contradict."""
+
+    merge = models.ForeignKey(
+        MergeRecord, on_delete=models.CASCADE, related_name="participants", db_index=False
+    )  # indexed by merge_participant_once
+    record_id = models.UUIDField()
+    role = models.CharField(max_length=16, choices=ParticipantRole.choices)
+
+    class Meta:
+        indexes = [models.Index(fields=["record_id", "merge"], name="merge_participant_record")]
+        constraints = [
+            models.UniqueConstraint(fields=["merge", "record_id"], name="merge_participant_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} in {self.merge_id}"

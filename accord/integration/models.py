@@ -9,6 +9,8 @@ delivers an event while an earlier one of the same key is undelivered.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +22,9 @@ class EventType(models.TextChoices):
     ACCOUNT_APPROVED = "account.approved", _("Account approved")
     ACCOUNT_UPDATED = "account.updated", _("Account updated")
     ACCOUNT_MERGED = "account.merged", _("Accounts merged")
+    ACCOUNT_UNMERGED = "account.unmerged", _("Account merge undone")
+    CONTACT_MERGED = "contact.merged", _("Contacts merged")
+    CONTACT_UNMERGED = "contact.unmerged", _("Contact merge undone")
     OPPORTUNITY_WON = "opportunity.won", _("Opportunity won")
     OPPORTUNITY_REOPENED = "opportunity.reopened", _("Won opportunity re-opened")
 
@@ -190,3 +195,84 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id} {self.outcome}"
+
+
+class InvoiceStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PARTIALLY_PAID = "partially_paid", _("Partly paid")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class LedgerInvoice(BaseModel):
+    """An invoice of the ledger, mirrored: its number, amounts, due date and payment status.
+
+    Written only by ``integration.invoices`` (pulled from a SQL ledger on a schedule, or
+    pushed through the API); matched to the account by customer code (a merged account's
+    code to its survivor) and to the won opportunity by the order reference Accord sent.
+    """
+
+    connector = models.ForeignKey(Connector, on_delete=models.PROTECT, related_name="invoices")
+    invoice_number = models.CharField(_("invoice number"), max_length=40)
+    customer_code = models.CharField(max_length=40)
+    order_ref = models.CharField(_("order reference"), max_length=64, blank=True)
+    account = models.ForeignKey(
+        "customers.Account",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invoices",
+        db_index=False,
+    )  # indexed by invoice_account_due
+    opportunity = models.ForeignKey(
+        "sales.Opportunity",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invoices",
+    )
+    currency = models.CharField(max_length=3, default="THB")
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    paid_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    issued_on = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=InvoiceStatus.choices)
+    ledger_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-invoice_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connector", "invoice_number"], name="invoice_unique_number"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["account", "due_date"], name="invoice_account_due"),
+            models.Index(fields=["customer_code"], name="invoice_customer_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.invoice_number
+
+    @property
+    def outstanding(self) -> Decimal:
+        if self.status == InvoiceStatus.CANCELLED:
+            return Decimal(0)
+        return max(Decimal(0), self.amount - self.paid_amount)
+
+
+class InboundCursor(models.Model):
+    """How far a connector's inbound stream (e.g. invoices pulled from the ledger) has got."""
+
+    connector = models.ForeignKey(Connector, on_delete=models.CASCADE, related_name="cursors")
+    stream = models.CharField(max_length=40)
+    position = models.JSONField(default=dict)
+    pulled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "stream"], name="inbound_cursor_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connector_id}:{self.stream}"

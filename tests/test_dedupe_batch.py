@@ -1,0 +1,309 @@
+"""The batch clustering engine: the same features, keys and rules as the real-time check."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accord.core.thai import tax_id_with_check_digit
+from accord.dataquality import batch, matching
+from accord.dataquality.batch import ClusterFound, cluster_records, default_rules, pair_score
+from accord.dataquality.models import MatchRule, MatchThreshold, RecordType
+from accord.dataquality.normalize import phones_e164
+
+TAX = tax_id_with_check_digit("010555123456")
+TAX_2 = tax_id_with_check_digit("010555765432")
+
+
+def _cluster(rows: list[dict[str, Any]], **kwargs: Any) -> dict[str, str]:
+    ids = [str(r.pop("id")) for r in rows]
+    result = cluster_records("account", ids, rows, **kwargs)
+    return dict(zip(ids, result.cluster_ids(), strict=True))
+
+
+def _together(found: dict[str, str], *ids: str) -> bool:
+    return len({found[i] for i in ids}) == 1
+
+
+SHADOWS = [
+    {"id": "orig", "legal_name": "Siam Trading Co., Ltd.", "tax_id": TAX, "phone": "02-123-4567"},
+    {"id": "space", "legal_name": "Siam Trad ing Co., Ltd."},
+    {"id": "changed", "legal_name": "Siam Tradinq Co., Ltd."},
+    {"id": "added", "legal_name": "Siam Tradings Co., Ltd."},
+    {"id": "removed", "legal_name": "Siam Trding Co., Ltd."},
+    {"id": "suffix", "legal_name": "Siam Trading Company Limited"},
+    {"id": "corp", "legal_name": "Siam Trading Corp."},
+    {"id": "case", "legal_name": "SIAM TRADING CO LTD"},
+    {"id": "punct", "legal_name": "Siam-Trading Co.,Ltd"},
+    {"id": "hq", "legal_name": "Siam Trading Co., Ltd. (Head Office)"},
+    {"id": "phone", "legal_name": "Siam Trading", "phone": "+66 2 123 4567"},
+    {"id": "tax", "legal_name": "S.T. Group", "tax_id": TAX},
+]
+THAI = [
+    {"id": "th", "legal_name": "บริษัท สยามน้ำทอง จำกัด", "phone": "081-234-5678"},
+    {"id": "th_am", "legal_name": "บริษัท สยามน\u0e49\u0e4d\u0e32ทอง จำกัด"},
+    {"id": "th_abbrev", "legal_name": "บจก. สยามน้ำทอง"},
+    {"id": "th_pcl", "legal_name": "บมจ.สยามน้ำทอง", "phone": "0812345678"},
+    {"id": "th_hq", "legal_name": "บริษัท สยามน้ำทอง จำกัด (สำนักงานใหญ่)"},
+]
+NOT_DUPLICATES = [
+    # branches of one company: same name and tax ID, other branch numbers
+    {
+        "id": "hq2",
+        "legal_name": "Chokchai Steel Co., Ltd.",
+        "tax_id": TAX_2,
+        "branch_code": "00000",
+    },
+    {
+        "id": "br1",
+        "legal_name": "Chokchai Steel Co., Ltd.",
+        "tax_id": TAX_2,
+        "branch_code": "00001",
+    },
+    {"id": "br2", "legal_name": "Chokchai Steel Co., Ltd. Branch 2", "tax_id": TAX_2},
+    # sister companies sharing a switchboard and a website
+    {"id": "sis1", "legal_name": "Lanna Logistics Co., Ltd.", "phone": "053-111-222"},
+    {"id": "sis2", "legal_name": "Lanna Foods Co., Ltd.", "phone": "053-111-222"},
+    # common words, numbers chosen on purpose
+    {"id": "num1", "legal_name": "Thai Packaging 1 Co., Ltd."},
+    {"id": "num2", "legal_name": "Thai Packaging 2 Co., Ltd."},
+    {"id": "common", "legal_name": "Thai Packaging Group Co., Ltd."},
+]
+
+
+def test_shadow_variants_join_their_original() -> None:
+    found = _cluster([dict(r) for r in SHADOWS + THAI + NOT_DUPLICATES])
+    assert _together(found, *(r["id"] for r in SHADOWS))
+    assert _together(found, *(r["id"] for r in THAI))
+    assert found["orig"] != found["th"]
+    # hard non-duplicates stay apart
+    for record in NOT_DUPLICATES:
+        others = [r["id"] for r in NOT_DUPLICATES if r["id"] != record["id"]]
+        assert all(found[record["id"]] != found[o] for o in others), record["id"]
+
+
+def test_cluster_ids_and_clusters() -> None:
+    rows: list[dict[str, Any]] = [
+        {"legal_name": "Lotus Paper Co., Ltd."},
+        {"legal_name": "Kasem Motors Co., Ltd."},
+        {"legal_name": "LOTUS PAPER COMPANY LIMITED"},
+        {"legal_name": "Kasem Motor Co., Ltd."},
+        {"legal_name": "Andaman Seafood Co., Ltd."},
+    ]
+    ids = ["a", "b", "c", "d", "e"]
+    result = cluster_records("account", ids, rows)
+    # a record in no cluster is its own; a cluster is named after its first record
+    assert result.cluster_ids() == ["a", "b", "a", "b", "e"]
+    clusters = sorted(result.clusters(), key=lambda c: c.member_ids)
+    assert clusters == [
+        ClusterFound(("a", "c"), (("a", "c", 1.0, ("same name",)),)),
+        ClusterFound(("b", "d"), (("b", "d", 0.952, ("name differs by one character",)),)),
+    ]
+    assert result.stats.clusters == 2
+    assert result.stats.clustered_records == 4
+
+
+def test_customer_code_is_evidence_only_when_equal() -> None:
+    found = _cluster(
+        [
+            {"id": "1", "legal_name": "Golden Rice Co., Ltd.", "customer_code": "C000000123"},
+            {"id": "2", "legal_name": "Ocean Tiles Co., Ltd.", "customer_code": "c000000123 "},
+            {"id": "3", "legal_name": "Metro Cement Co., Ltd.", "customer_code": "C000000124"},
+        ]
+    )
+    assert _together(found, "1", "2")
+    assert found["3"] == "3"
+
+
+def test_the_reasons_and_scores_are_the_real_time_checks() -> None:
+    rows = [dict(r) for r in SHADOWS]
+    ids = [str(r.pop("id")) for r in rows]
+    result = cluster_records("account", ids, rows)
+    rules = default_rules("account")
+    features = {i: batch.record_features("account", r) for i, r in zip(ids, rows, strict=True)}
+    assert result.pairs
+    for left, right, value, reasons in result.pairs:
+        expected = matching.score(features[left], features[right], rules)
+        assert (value, list(reasons)) == expected
+        assert value >= rules.block
+
+
+def _random_account(rng: random.Random) -> dict[str, Any]:
+    names = ["Siam Trading", "Siam Tradinq", "Siam Logistics", "สยามน้ำทอง", "Thai Steel 2"]
+    forms = ["Co., Ltd.", "", "PCL", "Corp.", "Branch 3", "(Head Office)"]
+    return {
+        "legal_name": f"{rng.choice(names)} {rng.choice(forms)}",
+        "tax_id": rng.choice(["", TAX, TAX_2]),
+        "branch_code": rng.choice(["", "00000", "00002"]),
+        "phone": rng.choice(["", "02-123-4567", "021234567", "081 234 5678"]),
+        "email": rng.choice(["", "a@siam.co.th", "b@gmail.com"]),
+        "website": rng.choice(["", "www.siam.co.th"]),
+    }
+
+
+def test_pair_score_equals_matching_score() -> None:
+    rng = random.Random(7)
+    rules = default_rules("account")
+    for _ in range(400):
+        a = batch.record_features("account", _random_account(rng))
+        b = batch.record_features("account", _random_account(rng))
+        assert pair_score(a, b, rules) == matching.score(a, b, rules)[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["0", "+66", "+66 ", "66", "+1 ", ""]),
+    st.text(alphabet="0123456789", min_size=7, max_size=11),
+    st.sampled_from(["-", " ", "", ".", ") ", "/", " ext. "]),
+    st.integers(min_value=1, max_value=6),
+)
+def test_fast_phones_agree_with_phonenumbers(head: str, digits: str, sep: str, at: int) -> None:
+    text = head + digits[:at] + sep + digits[at:]
+    assert batch.phones(text) == phones_e164(text)
+
+
+def test_features_are_the_matching_features() -> None:
+    row = {
+        "legal_name": "บริษัท สยามน้ำทอง จำกัด สาขาที่ 2",
+        "tax_id": TAX,
+        "phone": "(02) 123-4567",
+        "email": "sales@siam.co.th",
+        "website": "https://siam.co.th/th",
+    }
+    assert batch.record_features("account", row) == matching.account_features(
+        matching.dict_getter(row)
+    )
+    contact = {"first_name": "Somchai", "last_name": "Jaidee", "phone": "081-111-2222"}
+    contact |= {"mobile": "+66 81 333 4444", "email": "s@x.co.th", "account": "acc-1"}
+    assert batch.record_features("contact", contact) == matching.contact_features(
+        matching.dict_getter(contact)
+    )
+
+
+def test_oversized_blocks_are_walked_not_compared_all_against_all() -> None:
+    """Forty companies share a name start (one oversized block); each shadow still finds
+    its original, and far fewer pairs are scored than all against all."""
+    cores = [
+        "Alpha", "Bravo", "Cobalt", "Delta", "Ember", "Falcon", "Granite", "Harbor", "Indigo",
+        "Jasmine", "Kestrel", "Lumen", "Marble", "Nimbus", "Onyx", "Pioneer", "Quartz",
+        "Raven", "Sierra", "Topaz",
+    ]  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    ids: list[str] = []
+    for i, core in enumerate(cores):
+        for j, phone in enumerate(("02-200-1000", "02-200-2000")):
+            name = f"Siamchai {core} {('Works', 'Logistics')[j]}"
+            ids += [f"{i}-{j}", f"{i}-{j}-shadow"]
+            rows += [
+                {"legal_name": f"{name} Co., Ltd.", "phone": phone},
+                {"legal_name": f"{name}s Co., Ltd."},
+            ]
+    result = cluster_records("account", ids, rows, max_block=5, window=2)
+    found = dict(zip(ids, result.cluster_ids(), strict=True))
+    for i in range(len(cores)):
+        for j in range(2):
+            assert found[f"{i}-{j}"] == found[f"{i}-{j}-shadow"]
+            assert found[f"{i}-{j}"] != found[f"{i}-{1 - j}"]
+    assert result.stats.oversized_blocks >= 1
+    assert result.stats.candidate_pairs < len(rows) * (len(rows) - 1) // 2 // 4
+
+
+def test_workers_give_the_same_clusters() -> None:
+    rng = random.Random(3)
+    rows = [_random_account(rng) for _ in range(300)]
+    ids = [f"r{i}" for i in range(len(rows))]
+    one = cluster_records("account", ids, rows, workers=1)
+    two = cluster_records("account", ids, rows, workers=2)
+    assert one.cluster_of == two.cluster_of
+    assert sorted(one.pairs) == sorted(two.pairs)
+    assert two.stats.workers == 2
+
+
+def test_progress_is_reported_per_stage() -> None:
+    seen: list[tuple[str, int, int]] = []
+    rows = [dict(r) for r in SHADOWS]
+    ids = [str(r.pop("id")) for r in rows]
+    cluster_records("account", ids, rows, progress=lambda *a: seen.append(a))
+    assert ("features", len(rows), len(rows)) in seen
+    assert ("pairs", len(rows), len(rows)) in seen
+
+
+def test_contacts_cluster_on_their_rules() -> None:
+    rows: list[dict[str, Any]] = [
+        {"first_name": "Somchai", "last_name": "Jaidee", "email": "somchai@siam.co.th"},
+        {"first_name": "Somchay", "last_name": "Jaidee", "email": "SOMCHAI@siam.co.th"},
+        {"first_name": "Somchai", "last_name": "Jaidee", "account": "A"},
+        {"first_name": "Somchai", "last_name": "Jaidees", "account": "A"},
+        {"first_name": "Somchai", "last_name": "Jaidee", "account": "B"},
+    ]
+    result = cluster_records("contact", ["1", "2", "3", "4", "5"], rows)
+    assert result.cluster_ids() == ["1", "1", "3", "3", "5"]
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="record_type"):
+        cluster_records("lead", [], [])
+    with pytest.raises(ValueError, match="length"):
+        cluster_records("account", ["a"], [])
+
+
+# --- the rules: one source, the administrator's when there is a database --------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("record_type", [RecordType.ACCOUNT, RecordType.CONTACT])
+def test_default_rules_are_what_the_migration_seeds(record_type: RecordType) -> None:
+    assert default_rules(record_type) == matching.rules_for(record_type)
+    assert batch.rules_or_defaults(record_type) == (default_rules(record_type), "database")
+
+
+@pytest.mark.django_db
+def test_the_administrators_rules_are_used() -> None:
+    MatchRule.objects.filter(record_type="account", name="Similar name, same branch").update(
+        is_active=False
+    )
+    MatchThreshold.objects.filter(record_type="account").update(block=0.95)
+    rules, where = batch.rules_or_defaults("account")
+    assert where == "database"
+    assert rules.block == 0.95
+    rows: list[dict[str, Any]] = [
+        {"legal_name": "Siam Trading Co., Ltd."},
+        {"legal_name": "SIAM TRADING COMPANY LIMITED"},
+    ]
+    assert cluster_records("account", ["a", "b"], rows, rules=rules).stats.clusters == 0
+    assert cluster_records("account", ["a", "b"], rows).stats.clusters == 1
+
+
+# --- tiered key retrieval for the real-time check (measured by bench/dedupe.py) -------------
+
+
+@pytest.mark.django_db
+def test_candidate_ids_put_the_telling_keys_first(org: Any, monkeypatch: Any) -> None:
+    """With crowded name halves and a small candidate limit, the account with the same name
+    and the one a character off after the middle are still among the candidates."""
+    from tests.conftest import make_account
+
+    monkeypatch.setattr(matching, "HALF_KEY_LIMIT", 2)
+    cores = ["Alpha", "Bravo", "Cobalt", "Delta", "Ember", "Falcon", "Granite", "Harbor"]
+    made = {
+        core: make_account(org, legal_name=f"Siamchai {core} Consulting Co., Ltd.")
+        for core in cores
+    }
+    probe = matching.account_features(
+        matching.dict_getter({"legal_name": "Siamchai Granite Consultinq"})
+    )
+    keys = matching.account_match_keys(probe, probe=True)
+    ids = matching.account_candidate_ids(keys, limit=3)
+    assert made["Granite"].pk in ids
+    exact = matching.account_features(
+        matching.dict_getter({"legal_name": "SIAMCHAI HARBOR CONSULTING"})
+    )
+    ids = matching.account_candidate_ids(matching.account_match_keys(exact, probe=True), limit=1)
+    assert ids == [made["Harbor"].pk]
+    # Crowded halves are not read whole: only the telling candidates come back.
+    everyone = matching.account_candidate_ids(keys, limit=100)
+    assert len(everyone) < len(cores)
