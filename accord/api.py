@@ -11,9 +11,14 @@ from accord.core.api_support import (
     install_error_handlers,
 )
 from accord.customers.api import accounts, contacts
+from accord.customers.api_requests import account_requests, me_notifications
+from accord.dataquality.api import router as duplicates
+from accord.insights.api import forecasts, quotas
+from accord.insights.api_reports import router as reports
 from accord.integration.api import router as integration
 from accord.org.api import router as org
 from accord.sales.api import catalogue, leads, opportunities
+from accord.territories.api import router as handover
 
 api = AccordNinjaAPI(
     title="Accord API",
@@ -30,11 +35,18 @@ api = AccordNinjaAPI(
 install_error_handlers(api)
 
 api.add_router("/", org)
+api.add_router("/", handover)
 api.add_router("/accounts", accounts)
 api.add_router("/contacts", contacts)
+api.add_router("/account-requests", account_requests)
+api.add_router("/duplicates", duplicates)
+api.add_router("/me", me_notifications)
 api.add_router("/leads", leads)
 api.add_router("/opportunities", opportunities)
 api.add_router("/", catalogue)
 api.add_router("/activities", activities)
 api.add_router("/audit", audit)
 api.add_router("/integration", integration)
+api.add_router("/forecasts", forecasts)
+api.add_router("/quotas", quotas)
+api.add_router("/reports", reports)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = Path(os.environ.get("ACCORD_HOME", Path.cwd()))
@@ -55,6 +56,29 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # HTTPS only: plain HTTP is redirected, and browsers remember for a year (HSTS).
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Cookies are not sent on cross-site requests (Django's default, stated here on purpose).
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Content security policy, in every environment so that tests and development see what
+# production enforces: our own scripts and styles only, no inline code, no framing.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -73,12 +97,14 @@ INSTALLED_APPS = [
     "accord.territories",
     "accord.integration",
     "accord.imports",
+    "accord.insights",
     "django_tasks_db",
     "accord.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "accord.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -113,6 +139,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accord.web.context_processors.shell",
+                "accord.web.context_processors.notifications",
             ],
         },
     },
@@ -154,6 +181,8 @@ USE_I18N = True
 USE_TZ = True
 
 ACCORD_DEFAULT_CURRENCY = os.environ.get("ACCORD_DEFAULT_CURRENCY", "THB")
+# Forecast quarters follow the fiscal year, which starts in this month (1 = January).
+ACCORD_FISCAL_YEAR_START_MONTH = int(os.environ.get("ACCORD_FISCAL_YEAR_START_MONTH", "1"))
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -172,6 +201,38 @@ SESSION_COOKIE_AGE = int(os.environ.get("ACCORD_SESSION_AGE", str(8 * 3600)))
 SESSION_SAVE_EVERY_REQUEST = True
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
+# E-mail (notifications): printed to the console in development; SMTP in production, set
+# with ACCORD_SMTP_* (host, port, user, password, TLS). Tests use Django's in-memory outbox.
+ACCORD_BASE_URL = os.environ.get("ACCORD_BASE_URL", "")  # absolute links in e-mails
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Accord <accord@localhost>")
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "ACCORD_EMAIL_BACKEND",
+            "django.core.mail.backends.smtp.EmailBackend"
+            if PRODUCTION
+            else "django.core.mail.backends.console.EmailBackend",
+        ),
+        "OPTIONS": {
+            "host": os.environ.get("ACCORD_SMTP_HOST", "localhost"),
+            "port": int(os.environ.get("ACCORD_SMTP_PORT", "25")),
+            "username": os.environ.get("ACCORD_SMTP_USER", ""),
+            "password": os.environ.get("ACCORD_SMTP_PASSWORD", ""),
+            "use_tls": env_bool("ACCORD_SMTP_TLS", False),
+        }
+        if PRODUCTION or os.environ.get("ACCORD_EMAIL_BACKEND", "").endswith("smtp.EmailBackend")
+        else {},
+    }
+}
+
+# Reverse proxies in front of Accord that append to X-Forwarded-For (0: none, the header is
+# ignored). The client address is the entry this many places from the right.
+ACCORD_TRUSTED_PROXIES = int(os.environ.get("ACCORD_TRUSTED_PROXIES", "0"))
+# Sign-in throttle: failures within the window, per user name and per client address.
+ACCORD_LOGIN_THROTTLE_WINDOW = int(os.environ.get("ACCORD_LOGIN_THROTTLE_WINDOW", "900"))
+ACCORD_LOGIN_THROTTLE_PER_USERNAME = int(os.environ.get("ACCORD_LOGIN_THROTTLE_PER_USERNAME", "5"))
+ACCORD_LOGIN_THROTTLE_PER_CLIENT = int(os.environ.get("ACCORD_LOGIN_THROTTLE_PER_CLIENT", "20"))
+
 NINJA_PAGINATION_MAX_LIMIT = 200
 
 # Background work (integration deliveries): Django's tasks framework. By default tasks are
@@ -179,14 +240,31 @@ NINJA_PAGINATION_MAX_LIMIT = 200
 # immediate runs each task in the process that enqueues it, right after the commit: handy
 # for trying a connector under `make run` without a worker (no deferred retries then; see
 # docs/integration.md).
+# ACCORD_TASKS_BACKEND=rq puts the tasks on Redis (django-tasks-rq, `pip install
+# accord[rq]`), for when one database is not enough: `accord worker` then runs RQ workers.
 ACCORD_TASKS_BACKEND = os.environ.get("ACCORD_TASKS_BACKEND", "database")
+# How often `accord worker` pulls invoice and payment status from SQL ledgers (0: never).
+ACCORD_LEDGER_PULL_SECONDS = int(os.environ.get("ACCORD_LEDGER_PULL_SECONDS", "300"))
+ACCORD_REDIS_URL = os.environ.get("ACCORD_REDIS_URL", "redis://127.0.0.1:6379/0")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "rq": "django_tasks_rq.RQBackend",
+}
+if ACCORD_TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"ACCORD_TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, "
+        f"not {ACCORD_TASKS_BACKEND!r}."
+    )
 TASKS = {
     "default": {
-        "BACKEND": "django.tasks.backends.immediate.ImmediateBackend"
-        if ACCORD_TASKS_BACKEND == "immediate"
-        else "django_tasks_db.DatabaseBackend",
+        "BACKEND": _TASK_BACKENDS[ACCORD_TASKS_BACKEND],
+        **({"QUEUES": ["default"]} if ACCORD_TASKS_BACKEND == "rq" else {}),
     }
 }
+if ACCORD_TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": ACCORD_REDIS_URL}}
 
 LOGGING = {
     "version": 1,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,17 +23,26 @@ from django.views.decorators.http import require_POST
 
 from accord.activities.selectors import record_timeline
 from accord.activities.services import activity_create
+from accord.audit.models import SecurityEventKind
+from accord.audit.security import security_event
 from accord.core.errors import DomainError, NotFound, ValidationFailed
-from accord.core.pagination import MAX_LIMIT
+from accord.core.pagination import MAX_LIMIT, Page
 from accord.core.selectors import get_visible
 from accord.customers.models import Account, AccountStatus
-from accord.customers.selectors import account_list, contact_list
+from accord.customers.selectors import (
+    account_list,
+    account_search_code,
+    contact_list,
+    looks_like_customer_code,
+)
 from accord.customers.services import (
     account_create,
     account_update,
     contact_create,
     contact_update,
 )
+from accord.integration.invoices import account_invoice_summary, account_invoices
+from accord.integration.selectors import record_sync_status, sync_status_for_records
 from accord.org.selectors import districts
 from accord.sales.models import Opportunity
 from accord.sales.selectors import opportunity_list
@@ -46,11 +55,13 @@ from accord.web.forms import (
     QuickLogForm,
     add_domain_errors,
 )
+from accord.web.lists import SCOPES
 from accord.web.views import _user
 
 LIST_PAGE_SIZE = 50
 RELATED_LIMIT = 20
 TIMELINE_LIMIT = 30
+COVERING_REPS_SHOWN = 10
 
 
 def _uuid_or_none(value: str | None) -> uuid.UUID | None:
@@ -67,6 +78,11 @@ ACCOUNT_SORTS = {
 }
 
 
+def _scope_or_none(value: str | None) -> Literal["mine", "team"] | None:
+    """Mine or my team (accounts in the districts those people cover); else all I see."""
+    return "mine" if value == "mine" else "team" if value == "team" else None
+
+
 def _account_filters(request: HttpRequest) -> dict[str, Any]:
     status = request.GET.get("status", "")
     sort = request.GET.get("sort", "")
@@ -75,6 +91,7 @@ def _account_filters(request: HttpRequest) -> dict[str, Any]:
         "district": _uuid_or_none(request.GET.get("district")),
         "status": status if status in AccountStatus.values else None,
         "ordering": sort if sort in ACCOUNT_SORTS else "legal_name",
+        "scope": _scope_or_none(request.GET.get("scope")),
     }
 
 
@@ -90,9 +107,12 @@ def account_list_view(request: HttpRequest) -> HttpResponse:
         page = account_list(
             user=user, cursor=request.GET.get("cursor") or None, limit=LIST_PAGE_SIZE, **filters
         )
-    except ValidationFailed as exc:  # a stale or edited cursor
-        page = account_list(user=user, limit=LIST_PAGE_SIZE, **filters)
+    except ValidationFailed as exc:
         error = exc.detail
+        if exc.code == "invalid_customer_code":  # a mistyped code finds nobody
+            page = Page(items=[], next_cursor=None)
+        else:  # a stale or edited cursor: start again
+            page = account_list(user=user, limit=LIST_PAGE_SIZE, **filters)
     prefetch_related_objects(page.items, "district")
     context = {
         "nav": "accounts",
@@ -102,6 +122,7 @@ def account_list_view(request: HttpRequest) -> HttpResponse:
         "districts": districts(),
         "statuses": AccountStatus.choices,
         "sorts": list(ACCOUNT_SORTS.items()),
+        "scopes": SCOPES,
         "error": error,
         "may_create": visibility.may_create_accounts(user),
     }
@@ -120,10 +141,15 @@ class _Echo:
 
 
 @login_required
-def account_export(request: HttpRequest) -> StreamingHttpResponse:
+def account_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The current list (same filters, same visibility) as CSV, streamed page by page."""
     user = _user(request)
     filters = _account_filters(request)
+    if filters.get("search") and looks_like_customer_code(filters["search"]):
+        try:
+            account_search_code(filters["search"])
+        except ValidationFailed as exc:
+            return HttpResponse(exc.detail, status=422, content_type="text/plain; charset=utf-8")
     writer = csv.writer(_Echo())
 
     def rows() -> Iterator[str]:
@@ -146,6 +172,13 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
                 return
             cursor = page.next_cursor
 
+    security_event(
+        SecurityEventKind.EXPORT,
+        request=request,
+        actor=user,
+        what="accounts",
+        filters={k: str(v) for k, v in filters.items() if v not in (None, "")},
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="accounts-{stamp}.csv"'
@@ -164,6 +197,9 @@ def _visible_account(request: HttpRequest, pk: uuid.UUID) -> Account:
         )
     except NotFound as exc:
         raise Http404(exc.detail) from exc
+
+
+INVOICES_SHOWN = 5
 
 
 def _render_360(
@@ -192,6 +228,20 @@ def _render_360(
         "log_form": log_form or QuickLogForm(),
         "may_edit": visibility.may_edit_account(user, account),
         "may_sell": visibility.may_create_selling_records(user),
+        # No owner per account yet: the header shows who covers the account's district.
+        "covering_reps": list(
+            visibility.people_covering_district(account.district_id)[:COVERING_REPS_SHOWN]
+        ),
+        "invoice_summary": account_invoice_summary(account),
+        "invoices": account_invoices(account, limit=INVOICES_SHOWN),
+        "sync_status": record_sync_status(account),
+        "opportunity_sync": {
+            record_id: states
+            for record_id, states in sync_status_for_records(
+                "sales.opportunity", [str(o.pk) for o in opportunities.items]
+            ).items()
+            if states
+        },
     }
     return render(request, "web/account_detail.html", context, status=status)
 
@@ -238,6 +288,8 @@ def _form_page(
     account: Account | None,
     status: int,
     notice: str = "",
+    template: str = "web/record_form.html",
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     context = {
         "form": form,
@@ -248,8 +300,9 @@ def _form_page(
         "notice": notice,
         "candidates": getattr(form, "duplicate_candidates", []),
         "link_candidates": isinstance(form, AccountForm),
+        **(extra or {}),
     }
-    return render(request, "web/record_form.html", context, status=status)
+    return render(request, template, context, status=status)
 
 
 def _save_form[M: Model](
@@ -262,10 +315,13 @@ def _save_form[M: Model](
     back: str,
     account: Account | None,
     notice: str = "",
+    success_url: Callable[[M], str] | None = None,
+    template: str = "web/record_form.html",
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """On a valid POST, hand the form's data to ``save`` (a service call). Its field errors
     go back onto the form, with what the user typed, and nothing is saved; success returns
-    to the account's 360 page."""
+    to ``success_url(saved)`` if given, else to the account's 360 page."""
     if request.method == "POST" and form.is_valid():
         try:
             saved = save(form.service_data())
@@ -273,16 +329,28 @@ def _save_form[M: Model](
             add_domain_errors(form, exc)
         else:
             messages.success(request, done(saved))
+            if success_url is not None:
+                return redirect(success_url(saved))
             return redirect("web:account_detail", pk=getattr(saved, "account_id", saved.pk))
     status = 422 if request.method == "POST" else 200
     return _form_page(
-        request, form, title=title, back=back, account=account, status=status, notice=notice
+        request,
+        form,
+        title=title,
+        back=back,
+        account=account,
+        status=status,
+        notice=notice,
+        template=template,
+        extra=extra,
     )
 
 
 @login_required
 def account_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    if request.method == "GET" and not visibility.may_create_accounts(user):
+        return redirect("web:request_new")  # reps request accounts; the CRM team creates them
     notice = (
         ""
         if visibility.may_create_accounts(user)

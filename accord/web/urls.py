@@ -1,13 +1,28 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accord.web import accounts, board, lists, views
+from accord.web import (
+    accounts,
+    auth,
+    board,
+    convert,
+    forecasts,
+    imports,
+    integration_console,
+    leads_activities,
+    lists,
+    reports,
+    requests,
+    stewardship,
+    team,
+    views,
+)
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.SignInView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", auth.SignOutView.as_view(), name="logout"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(
@@ -21,6 +36,21 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("search/", views.search, name="search"),
+    path("imports/", imports.import_page, name="import"),
+    path("team/", team.team, name="team"),
+    path("integration/", integration_console.console, name="integration_console"),
+    path(
+        "integration/deliveries/<int:pk>/replay/",
+        integration_console.replay,
+        name="integration_replay",
+    ),
+    path(
+        "integration/connectors/<uuid:pk>/pause/",
+        integration_console.pause,
+        name="integration_pause",
+    ),
+    path("team/<uuid:pk>/handover/", team.handover, name="handover"),
+    path("leads/<uuid:pk>/convert/", convert.lead_convert, name="lead_convert"),
     path("accounts/", accounts.account_list_view, name="account_list"),
     path("accounts/export.csv", accounts.account_export, name="account_export"),
     path("accounts/new/", accounts.account_new, name="account_new"),
@@ -33,8 +63,65 @@ urlpatterns = [
     path("leads/", lists.leads, name="lead_list"),
     path("opportunities/", lists.opportunities, name="opportunity_list"),
     path("activities/", lists.activities, name="activity_list"),
+    path("contacts/export.csv", lists.contacts_export, name="contacts_export"),
+    path("leads/export.csv", lists.leads_export, name="leads_export"),
+    path("opportunities/export.csv", lists.opportunities_export, name="opportunities_export"),
+    path("activities/export.csv", lists.activities_export, name="activities_export"),
+    path("leads/new/", leads_activities.lead_new, name="lead_new"),
+    path("leads/<uuid:pk>/edit/", leads_activities.lead_edit, name="lead_edit"),
+    path(
+        "leads/<uuid:pk>/activities/new/",
+        leads_activities.lead_activity_new,
+        name="lead_activity_new",
+    ),
+    path(
+        "accounts/<uuid:pk>/activities/new/",
+        leads_activities.account_activity_new,
+        name="account_activity_new",
+    ),
+    path("activities/<uuid:pk>/edit/", leads_activities.activity_edit, name="activity_edit"),
     path("pipeline/", board.board, name="board"),
+    path("forecasts/", forecasts.forecasts, name="forecasts"),
+    path("forecasts/<uuid:pk>/adjust/", forecasts.forecast_adjust, name="forecast_adjust"),
+    path("reports/", reports.report_index, name="reports"),
+    path("reports/<slug:name>/", reports.report_page, name="report"),
+    path("reports/<slug:name>/export.<str:fmt>", reports.report_download, name="report_export"),
     path("opportunities/<uuid:pk>/move/", board.move, name="opportunity_move"),
     path("contacts/<uuid:pk>/edit/", accounts.contact_edit, name="contact_edit"),
     path("opportunities/<uuid:pk>/edit/", accounts.opportunity_edit, name="opportunity_edit"),
+    path("requests/", requests.request_list, name="request_list"),
+    path("requests/new/", requests.request_new, name="request_new"),
+    path("requests/check/", requests.request_check, name="request_check"),
+    path("requests/queue/", requests.request_queue, name="request_queue"),
+    path("requests/<uuid:pk>/", requests.request_detail, name="account_request_detail"),
+    path("requests/<uuid:pk>/edit/", requests.request_edit, name="request_edit"),
+    path("requests/<uuid:pk>/withdraw/", requests.request_withdraw, name="request_withdraw"),
+    path("requests/<uuid:pk>/approve/", requests.request_approve, name="request_approve"),
+    path("requests/<uuid:pk>/reject/", requests.request_reject, name="request_reject"),
+    path("requests/<uuid:pk>/resolve/", requests.request_resolve, name="request_resolve"),
+    path("notifications/", requests.notification_list, name="notifications"),
+    path("notifications/read/", requests.notifications_read_all, name="notifications_read_all"),
+    path("notifications/<uuid:pk>/open/", requests.notification_open, name="notification_open"),
+    path("stewardship/duplicates/", stewardship.duplicate_queue, name="duplicate_queue"),
+    path(
+        "stewardship/duplicates/<uuid:pk>/",
+        stewardship.duplicate_cluster,
+        name="duplicate_cluster",
+    ),
+    path(
+        "stewardship/duplicates/<uuid:pk>/merge/",
+        stewardship.duplicate_cluster_merge,
+        name="duplicate_cluster_merge",
+    ),
+    path(
+        "stewardship/duplicates/<uuid:pk>/dismiss/",
+        stewardship.duplicate_cluster_dismiss,
+        name="duplicate_cluster_dismiss",
+    ),
+    path("stewardship/merges/", stewardship.merge_history, name="merge_history"),
+    path(
+        "stewardship/merges/<uuid:pk>/unmerge/",
+        stewardship.merge_unmerge,
+        name="merge_unmerge",
+    ),
 ]

@@ -173,7 +173,9 @@ def test_every_page_fits_a_phone_and_a_desktop(org, new_page):
         data={"account": account.pk, "kind": "task", "subject": "Send the revised quotation",
               "due_date": dt.date(2026, 1, 5)},
     )  # fmt: skip
-    lead_create(actor=org.rep, data={"company_name": "Chiang Mai Copier Wholesale Partnership"})
+    lead = lead_create(
+        actor=org.rep, data={"company_name": "Chiang Mai Copier Wholesale Partnership"}
+    )
     page = new_page()
     sign_in(page, "rep")
     pages = {
@@ -186,11 +188,35 @@ def test_every_page_fits_a_phone_and_a_desktop(org, new_page):
         "account-edit": f"/accounts/{account.pk}/edit/",
         "opportunity-new": f"/accounts/{account.pk}/opportunities/new/",
         "password": "/password/",
+        "lead-convert": f"/leads/{lead.pk}/convert/",
+        "import": "/imports/",
     }
     for name, url in pages.items():
         page.goto(url)
         assert page.get_by_role("heading", level=1).count() == 1, name
         screenshots(page, name)  # asserts no horizontal scrolling at either size
+    manager = new_page()
+    sign_in(manager, "manager")
+    for name, url in {
+        "team": "/team/",
+        "handover": f"/team/{org.rep.pk}/handover/?rule=by_district&to={org.manager.pk}",
+    }.items():
+        manager.goto(url)
+        assert manager.get_by_role("heading", level=1).count() == 1, name
+        screenshots(manager, name)
+    from accord.integration.models import Connector, ConnectorKind
+
+    Connector.objects.create(
+        name="legacy-ledger-webhook-with-a-long-name",
+        kind=ConnectorKind.WEBHOOK,
+        event_types=["account.approved"],
+        settings={"url": "http://127.0.0.1:9/", "secret": "s"},
+    )
+    admin = new_page()
+    sign_in(admin, "admin")
+    admin.goto("/integration/")
+    assert admin.get_by_role("heading", level=1).count() == 1
+    screenshots(admin, "integration-console")
     # a form with errors, on the phone
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"/accounts/{account.pk}/contacts/new/")

@@ -58,7 +58,33 @@
     });
   }
 
+  // A control marked data-autosubmit submits its form when changed (no inline handlers:
+  // the content security policy forbids them).
+  document.addEventListener("change", function (event) {
+    var control = event.target;
+    if (control.matches && control.matches("[data-autosubmit]") && control.form) {
+      control.form.requestSubmit();
+    }
+  });
+
+  // On a phone the main navigation and a list's filters fold behind a button
+  // (button[data-disclosure] with aria-controls; the CSS folds .collapsible only on narrow
+  // screens). Without this script nothing is folded.
+  function setUpDisclosure(button) {
+    var target = document.getElementById(button.getAttribute("aria-controls"));
+    if (!target) return;
+    target.classList.add("collapsible");
+    target.classList.toggle("open", button.getAttribute("aria-expanded") === "true");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      target.classList.toggle("open", open);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button[data-disclosure]").forEach(setUpDisclosure);
     document.querySelectorAll("form[data-geolocate]").forEach(setUpGeolocation);
     document.querySelectorAll("[data-board]").forEach(setUpBoard);
   });
