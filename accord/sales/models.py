@@ -187,6 +187,8 @@ class Opportunity(BaseModel):
             models.Index(fields=["created_at", "id"], name="opp_created_keyset"),
             models.Index(fields=["amount", "id"], name="opp_amount_keyset"),
             models.Index(fields=["owner", "stage"], name="opp_owner_stage"),
+            # A board column: a stage's newest cards (and whoever may see them all).
+            models.Index(fields=["stage", "created_at", "id"], name="opp_stage_created"),
             models.Index(fields=["account", "created_at"], name="opp_account_created"),
             # The "mine / my team" lists and the close-date filter of the opportunity list.
             models.Index(fields=["owner", "created_at", "id"], name="opp_owner_created"),
