@@ -627,10 +627,6 @@ def run_realtime(args: argparse.Namespace) -> int:
     from accord.dataquality import matching
 
     check: Callable[..., list[Any]] = matching.account_matches
-    if args.retrieval.startswith("tiered"):
-        trigram = args.retrieval == "tiered"
-        check = lambda user, data: tiered_matches(data, trigram=trigram)  # noqa: E731
-        print(f"Key retrieval: {args.retrieval} (matching.account_candidate_ids)")
     if args.candidate_limit:
         matching.CANDIDATE_LIMIT = args.candidate_limit
         print(f"CANDIDATE_LIMIT set to {args.candidate_limit:,} (diagnostic)")
@@ -739,38 +735,6 @@ def _prefix_of(data: DataSet, name: str) -> int | None:
     return None
 
 
-def tiered_matches(data: dict[str, Any], *, trigram: bool = True) -> list[Any]:
-    """:func:`matching.account_matches` with :func:`matching.account_candidate_ids` as its
-    key retrieval (``--retrieval tiered``): what the check would do with it; without the
-    pg_trgm step with ``--retrieval tiered-keys``."""
-    from accord.customers.models import Account, AccountStatus
-    from accord.dataquality import matching as m
-    from accord.dataquality.models import RecordType
-
-    probe = m.account_features(m.dict_getter(data))
-    keys = m.account_match_keys(probe, probe=True)
-    rules = m.rules_for(RecordType.ACCOUNT)
-    ids = m.account_candidate_ids(keys)
-    if trigram:
-        ids += m._trigram_account_ids([n.key for n in probe.names])
-    found = []
-    accounts = (
-        Account.objects.filter(pk__in=set(ids))
-        .exclude(status=AccountStatus.MERGED)
-        .only(*m.ACCOUNT_MATCH_FIELDS, "customer_code", "status")
-    )
-    for account in accounts:
-        value, reasons = m.score(probe, m.account_features(m.object_getter(account)), rules)
-        decision = m.decide(value, rules)
-        if decision is not None:
-            found.append(
-                m.Candidate(
-                    account.pk, account.customer_code, account.legal_name, value, decision, reasons
-                )
-            )
-    return found
-
-
 def _is_thai(text: str) -> bool:
     return any("\u0e00" <= ch <= "\u0e7f" for ch in text)
 
@@ -806,13 +770,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0,
         help="realtime: override matching.CANDIDATE_LIMIT (a diagnostic: how much the cap "
         "on key candidates costs)",
-    )
-    parser.add_argument(
-        "--retrieval",
-        choices=("current", "tiered", "tiered-keys"),
-        default="current",
-        help="realtime: account_matches as it is, or with account_candidate_ids as retrieval "
-        "(tiered-keys: and without the pg_trgm step)",
     )
     parser.add_argument("--skip-generate", action="store_true")
     parser.add_argument("--skip-migrate", action="store_true")
