@@ -848,3 +848,18 @@ def test_the_blocking_keys_of_moved_contacts_follow_their_account(org: Org) -> N
     assert any(str(a.pk) in k for k in keys()) and not any(str(b.pk) in k for k in keys())
     account_unmerge(actor=org.steward, merge=merge)
     assert keys() == before
+
+
+def test_a_tombstone_cannot_be_edited(org: Org, api_as: Any) -> None:
+    # given
+    survivor = _company(org, "Siam Copier Co., Ltd.")
+    loser = _company(org, "Siam Copiers Company")
+    account_merge(actor=org.steward, survivor=survivor, losers=[loser], field_choices={})
+    # when
+    response = api_as(org.steward).patch(f"/accounts/{loser.pk}", {"phone": "02 000 0000"})
+    # then
+    assert response.status_code == 409
+    assert response.json()["code"] == "account_merged"
+    assert survivor.customer_code in response.json()["detail"]
+    loser.refresh_from_db()
+    assert loser.phone == ""

@@ -240,6 +240,14 @@ def account_update(*, actor: User, account: Account, data: Mapping[str, Any]) ->
     account = Account.objects.select_for_update().get(pk=account.pk)
     if not visibility.may_edit_account(actor, account):
         raise PermissionDenied("You may not change this account.", code="account_read_only")
+    if account.status == AccountStatus.MERGED:
+        survivor = Account.objects.filter(pk=account.merged_into_id).first()
+        raise Conflict(
+            "This account was merged into "
+            f"{survivor.customer_code if survivor else 'another account'}; change that one "
+            "(or undo the merge).",
+            code="account_merged",
+        )
     clean = _clean_account_input(data)
     before = snapshot(account)
     apply_fields(account, clean, ACCOUNT_FIELDS)
