@@ -863,3 +863,16 @@ def test_a_tombstone_cannot_be_edited(org: Org, api_as: Any) -> None:
     assert survivor.customer_code in response.json()["detail"]
     loser.refresh_from_db()
     assert loser.phone == ""
+
+
+def test_a_tombstones_page_points_at_its_survivor(org: Org) -> None:
+    from django.test import Client
+
+    survivor = _company(org, "Siam Copier Co., Ltd.")
+    loser = _company(org, "Siam Copiers Company")
+    account_merge(actor=org.steward, survivor=survivor, losers=[loser], field_choices={})
+    client = Client()
+    client.force_login(org.steward)
+    html = client.get(f"/accounts/{loser.pk}/").content.decode()
+    assert "This account was merged" in html
+    assert f"/accounts/{survivor.pk}/" in html
