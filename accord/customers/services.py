@@ -241,7 +241,7 @@ def account_update(*, actor: User, account: Account, data: Mapping[str, Any]) ->
     if not visibility.may_edit_account(actor, account):
         raise PermissionDenied("You may not change this account.", code="account_read_only")
     if account.status == AccountStatus.MERGED:
-        survivor = Account.objects.filter(pk=account.merged_into_id).first()
+        survivor = account.merged_into
         raise Conflict(
             "This account was merged into "
             f"{survivor.customer_code if survivor else 'another account'}; change that one "
