@@ -17,7 +17,7 @@ from accord.core.selectors import get_visible
 from accord.customers import requests as services
 from accord.customers.models import AccountRequest, AccountRequestStatus, Industry
 from accord.customers.requests import AccountRequestOrdering
-from accord.customers.schemas import MatchCandidateOut
+from accord.customers.schemas import AccountFieldsOut, MatchCandidateOut
 from accord.org import notifications as notes
 from accord.org.models import User
 
@@ -88,28 +88,10 @@ class AccountRequestResolveIn(InputSchema):
     reason: str | None = Field(default=None, max_length=services.REASON_MAX)
 
 
-class AccountRequestOut(Schema):
+class AccountRequestOut(AccountFieldsOut):
     id: uuid.UUID = read_only()
     requester: uuid.UUID = read_only()
     business_unit: uuid.UUID | None = read_only(description="The requester's unit.")
-    legal_name: str
-    name_th: str
-    name_en: str
-    tax_id: str
-    branch_code: str
-    industry: str
-    district: uuid.UUID | None
-    phone: str
-    email: str
-    website: str
-    address_line1: str
-    address_line2: str
-    subdistrict: str
-    city: str
-    province: str
-    postal_code: str
-    country: str
-    shipping_address: str
     justification: str
     candidates: list[MatchCandidateOut] = read_only(
         description="The possible duplicates shown when the request was submitted."
@@ -132,10 +114,6 @@ class AccountRequestOut(Schema):
     @staticmethod
     def resolve_business_unit(obj: AccountRequest) -> uuid.UUID | None:
         return obj.business_unit_id
-
-    @staticmethod
-    def resolve_district(obj: AccountRequest) -> uuid.UUID | None:
-        return obj.district_id
 
     @staticmethod
     def resolve_decided_by(obj: AccountRequest) -> uuid.UUID | None:

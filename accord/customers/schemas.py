@@ -8,7 +8,7 @@ from ninja import Schema
 from pydantic import Field
 
 from accord.core.api_support import ApiDateTime, InputSchema, QuerySchema, read_only
-from accord.customers.models import Account, AccountStatus, Contact, Industry
+from accord.customers.models import Account, AccountRequest, AccountStatus, Contact, Industry
 from accord.customers.selectors import AccountOrdering, ContactOrdering
 from accord.territories.visibility import ListScope
 
@@ -18,9 +18,9 @@ Lang = Literal["en", "th"]
 Str255 = Field(default=None, max_length=255)
 
 
-class AccountOut(Schema):
-    id: uuid.UUID = read_only()
-    customer_code: str = read_only(description="Issued by Accord; never typed by a person.")
+class AccountFieldsOut(Schema):
+    """The fields an account and a request for one share."""
+
     legal_name: str
     name_th: str
     name_en: str
@@ -39,14 +39,19 @@ class AccountOut(Schema):
     postal_code: str
     country: str
     shipping_address: str
+
+    @staticmethod
+    def resolve_district(obj: Account | AccountRequest) -> uuid.UUID | None:
+        return obj.district_id
+
+
+class AccountOut(AccountFieldsOut):
+    id: uuid.UUID = read_only()
+    customer_code: str = read_only(description="Issued by Accord; never typed by a person.")
     status: AccountStatus
     merged_into: uuid.UUID | None = read_only()
     created_at: dt.datetime = read_only()
     updated_at: dt.datetime = read_only()
-
-    @staticmethod
-    def resolve_district(obj: Account) -> uuid.UUID | None:
-        return obj.district_id
 
     @staticmethod
     def resolve_merged_into(obj: Account) -> uuid.UUID | None:
