@@ -111,7 +111,7 @@ def test_switch_to_thai(org, new_page):
     # then
     page.wait_for_selector("html[lang=th]")
     nav = page.get_by_role("navigation")
-    assert nav.get_by_role("link", name="บัญชีลูกค้า").is_visible()
+    assert nav.get_by_role("link", name="บัญชีลูกค้า", exact=True).is_visible()
     assert page.get_by_role("heading", name="บันทึกการเข้าพบหรือการโทร").is_visible()
     assert page.get_by_text("รหัสลูกค้า").is_visible()
     screenshots(page, "account-360-thai")
