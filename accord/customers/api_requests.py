@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
@@ -15,9 +15,9 @@ from pydantic import Field
 from accord.core.api_support import InputSchema, QuerySchema, actor, read_only
 from accord.core.selectors import get_visible
 from accord.customers import requests as services
-from accord.customers.models import AccountRequest, AccountRequestStatus, Industry
+from accord.customers.models import AccountRequest, AccountRequestStatus
 from accord.customers.requests import AccountRequestOrdering
-from accord.customers.schemas import AccountFieldsOut, MatchCandidateOut
+from accord.customers.schemas import AccountFieldsOut, AccountInputFields, MatchCandidateOut
 from accord.org import notifications as notes
 from accord.org.models import User
 
@@ -30,27 +30,8 @@ Str255 = Field(default=None, max_length=255)
 # --- schemas ------------------------------------------------------------------------------
 
 
-class AccountRequestFields(InputSchema):
+class AccountRequestFields(AccountInputFields):
     """The proposed account's fields (named as an account's)."""
-
-    legal_name: str | None = Field(default=None, max_length=255)
-    name_th: str | None = Str255
-    name_en: str | None = Str255
-    tax_id: str | None = Field(default=None, max_length=20, description="13 digits; dashes ok")
-    branch_code: str | None = Field(default=None, pattern=r"^\d{5}$")
-    industry: Industry | Literal[""] | None = None
-    district: uuid.UUID | None = None
-    phone: str | None = Field(default=None, max_length=32)
-    email: str | None = Field(default=None, max_length=254)
-    website: str | None = Field(default=None, max_length=200)
-    address_line1: str | None = Str255
-    address_line2: str | None = Str255
-    subdistrict: str | None = Field(default=None, max_length=120)
-    city: str | None = Field(default=None, max_length=120)
-    province: str | None = Field(default=None, max_length=120)
-    postal_code: str | None = Field(default=None, max_length=10)
-    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
-    shipping_address: str | None = Field(default=None, max_length=2000)
 
 
 class AccountRequestIn(AccountRequestFields):

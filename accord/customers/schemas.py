@@ -58,8 +58,10 @@ class AccountOut(AccountFieldsOut):
         return obj.merged_into_id
 
 
-class AccountPatch(InputSchema):
-    legal_name: str | None = Field(default=None, min_length=1, max_length=255)
+class AccountInputFields(InputSchema):
+    """The writable fields of an account, as an account and a request for one take them."""
+
+    legal_name: str | None = Field(default=None, max_length=255)
     name_th: str | None = Str255
     name_en: str | None = Str255
     tax_id: str | None = Field(default=None, max_length=20, description="13 digits; dashes ok")
@@ -77,6 +79,10 @@ class AccountPatch(InputSchema):
     postal_code: str | None = Field(default=None, max_length=10)
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     shipping_address: str | None = Field(default=None, max_length=2000)
+
+
+class AccountPatch(AccountInputFields):
+    legal_name: str | None = Field(default=None, min_length=1, max_length=255)
     status: WritableStatus | None = None
     duplicate_justification: str | None = Field(
         default=None,
