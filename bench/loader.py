@@ -47,6 +47,7 @@ from accord.customers.services import (
 from accord.dataquality.matching import account_features, account_match_keys, dict_getter
 from accord.dataquality.normalize import company_name_key
 from accord.sales.models import Opportunity, OpportunityLineItem
+from accord.territories.models import AccountOwner, OwnershipSource
 from bench import words
 from bench.generate import DEFAULT_BATCH, DEFAULT_CHUNK
 from bench.org import OrgSnapshot, PipelineInfo, Rep, ensure_org
@@ -59,6 +60,7 @@ Row = tuple[Any, ...]
 
 TABLE_ORDER: tuple[type[models.Model], ...] = (
     Account,
+    AccountOwner,
     Contact,
     Opportunity,
     OpportunityLineItem,
@@ -481,6 +483,9 @@ class Generator:
         account_rows, accounts = self._accounts(rng, codes)
         self._generated(Account, t0)
         t0 = time.perf_counter()
+        owner_rows = self._owners(rng, accounts)
+        self._generated(AccountOwner, t0)
+        t0 = time.perf_counter()
         contact_rows = self._contacts(rng, accounts)
         self._generated(Contact, t0)
         opp_rows, line_rows = self._opportunities(rng, accounts)  # times itself
@@ -495,6 +500,7 @@ class Generator:
             self._write(Account, account_rows)
             match_keys_write(self._match_keys, self.stats)
             self._match_keys = []
+            self._write(AccountOwner, owner_rows)
             self._write(Contact, contact_rows)
             self._write(Opportunity, opp_rows)
             self._write(OpportunityLineItem, line_rows)
@@ -630,6 +636,38 @@ class Generator:
             self._match_keys += [(row["id"], key) for key in account_keys(row)]
             rows.append(spec.row(row))
         return rows, ctxs
+
+    def _owners(self, rng: random.Random, accounts: list[AccountCtx]) -> list[Row]:
+        """~90% of accounts are owned in the unit of the rep drawn for them; ~25% also by a
+        rep of another unit covering the district (a cross-unit customer)."""
+        spec = self.specs[AccountOwner]
+        rows: list[Row] = []
+        now = self.now
+        for ctx in accounts:
+            owners: dict[uuid.UUID, uuid.UUID] = {}
+            if ctx.rep.business_unit_id is not None and rng.random() < 0.9:
+                owners[ctx.rep.business_unit_id] = ctx.rep.id
+            if ctx.district_id is not None and rng.random() < 0.25:
+                other = rng.choice(self._pairs_by_district[ctx.district_id])[0]
+                if other.business_unit_id is not None:
+                    owners.setdefault(other.business_unit_id, other.id)
+            for unit_id, owner_id in owners.items():
+                rows.append(
+                    spec.row(
+                        {
+                            "id": new_id(),
+                            "created_at": now,
+                            "updated_at": now,
+                            "account_id": ctx.id,
+                            "business_unit_id": unit_id,
+                            "product_line_id": None,
+                            "owner_id": owner_id,
+                            "source": OwnershipSource.RULE,
+                            "rule_id": None,
+                        }
+                    )
+                )
+        return rows
 
     def _avoid_tax_id_collisions(self, values: list[dict[str, Any]], rng: random.Random) -> None:
         """Tax IDs derive from the customer-code number, so they are unique among generated

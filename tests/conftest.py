@@ -119,10 +119,28 @@ def _system_context() -> Iterator[None]:
         yield
 
 
-def make_account(org: Org, *, district: District | None = None, **data: Any) -> Account:
+def make_account(
+    org: Org, *, district: District | None = None, owner: User | None = None, **data: Any
+) -> Account:
+    """An account the CRM team creates; ``owner`` (if given) owns it in their unit."""
     data.setdefault("legal_name", "Siam Trading Co., Ltd.")
     data.setdefault("district", (district or org.north).pk)
-    return account_create(actor=org.steward, data=data)
+    account = account_create(actor=org.steward, data=data)
+    if owner is not None:
+        give_ownership(account, owner)
+    return account
+
+
+def give_ownership(account: Account, owner: User) -> None:
+    """``owner`` owns ``account`` in their business unit (replacing that unit's owner)."""
+    from accord.territories.models import AccountOwner, OwnershipSource
+
+    AccountOwner.objects.update_or_create(
+        account=account,
+        business_unit=owner.business_unit,
+        product_line=None,
+        defaults={"owner": owner, "source": OwnershipSource.STEWARD},
+    )
 
 
 class ApiClient:

@@ -107,7 +107,7 @@ def test_required_fields_are_enforced_and_all_named(org, api_as):
 
 
 def test_rep_may_update_contact_details_but_not_identity(org, api_as):
-    account = make_account(org, legal_name="Territory Co., Ltd.")
+    account = make_account(org, legal_name="Territory Co., Ltd.", owner=org.rep)
     api = api_as(org.rep)
     ok = api.patch(f"/accounts/{account.pk}", {"phone": "+66 2 555 0000"})
     assert ok.status_code == 200

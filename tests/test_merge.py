@@ -174,6 +174,28 @@ def test_merge_moves_a_row_of_every_relation_and_leaves_no_pointer_at_the_losers
         amount=100,
         status="open",
     )
+    from django.utils import timezone
+
+    from accord.territories.models import (
+        AccountOwner,
+        AccountTeamMember,
+        OwnershipDispute,
+        SellingException,
+    )
+
+    AccountOwner.objects.create(account=loser, business_unit=org.unit, owner=org.rep)
+    AccountTeamMember.objects.create(account=loser, user=org.other_rep, role="pre_sales")
+    SellingException.objects.create(
+        account=loser, business_unit=org.unit, requester=org.other_rep, reason="Tender"
+    )
+    OwnershipDispute.objects.create(
+        account=loser,
+        business_unit=org.unit,
+        claimant=org.other_rep,
+        owner=org.rep,
+        reason="Mine",
+        deadline=timezone.now(),
+    )
     relations = {
         r.label
         for r in relations_to(Account)
@@ -381,6 +403,35 @@ def test_a_move_that_would_break_a_unique_constraint_is_a_conflict(
     merge = account_merge(actor=org.steward, survivor=a, losers=[b], field_choices={})
     assert one_per_account_table.objects.filter(account=a).count() == 2
     assert [m[0] for m in merge.moved] == ["dataquality.oneperaccount"]
+
+
+def test_the_survivors_owners_win_and_a_losers_other_owners_move(org: Org) -> None:
+    from accord.territories.models import AccountOwner, AccountTeamMember
+
+    # given: both accounts have an owner in the same unit; the loser also one in another unit
+    a = _company(org, "Kappa Office")
+    b = _company(org, "Kappa Offices")
+    AccountOwner.objects.create(account=a, business_unit=org.unit, owner=org.rep)
+    kept_on_b = AccountOwner.objects.create(account=b, business_unit=org.unit, owner=org.other_rep)
+    moved = AccountOwner.objects.create(
+        account=b, business_unit=org.other_unit, owner=org.south_rep
+    )
+    AccountTeamMember.objects.create(account=a, user=org.manager, role="account_manager")
+    AccountTeamMember.objects.create(account=b, user=org.manager, role="pre_sales")
+    # when
+    merge = account_merge(actor=org.steward, survivor=a, losers=[b], field_choices={})
+    # then: the survivor keeps its owner; the other unit's owner moves; the repeat stays behind
+    owners = dict(
+        AccountOwner.objects.filter(account=a).values_list("business_unit_id", "owner_id")
+    )
+    assert owners == {org.unit.pk: org.rep.pk, org.other_unit.pk: org.south_rep.pk}
+    kept_on_b.refresh_from_db()
+    assert kept_on_b.account_id == b.pk
+    assert AccountTeamMember.objects.get(account=a).role == "account_manager"
+    # and unmerge puts the moved owner back
+    account_unmerge(actor=org.steward, merge=merge)
+    moved.refresh_from_db()
+    assert moved.account_id == b.pk
 
 
 # --- unmerge --------------------------------------------------------------------------------

@@ -110,7 +110,7 @@ def test_sign_out_is_logged(org):
 
 
 def test_api_refusals_and_exports_are_logged(org, api_as):
-    account = make_account(org)
+    account = make_account(org, owner=org.rep)
     response = api_as(org.rep).patch(f"/accounts/{account.pk}", {"legal_name": "Renamed"})
     assert response.status_code == 403
     denied = SecurityEvent.objects.get(kind=SecurityEventKind.ACCESS_DENIED)

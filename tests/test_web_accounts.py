@@ -295,7 +295,7 @@ def test_rep_cannot_create_accounts_through_the_form(org):
 
 
 def test_rep_edits_contact_details_but_not_identifying_fields(org):
-    account = make_account(org, legal_name="Keep Co., Ltd.")
+    account = make_account(org, legal_name="Keep Co., Ltd.", owner=org.rep)
     client = signed_in(org.rep)
     page = client.get(f"/accounts/{account.pk}/edit/").content.decode()
     assert 'name="legal_name"' in page and "disabled" in page

@@ -40,7 +40,7 @@ def queries(client: Client, url: str) -> int:
 
 def _records(org, names: list[str], owner) -> None:
     for name in names:
-        account = make_account(org, legal_name=f"{name} Co., Ltd.")
+        account = make_account(org, legal_name=f"{name} Co., Ltd.", owner=owner)
         contact_create(actor=owner, data={"account": account.pk, "first_name": f"Khun {name}"})
         opportunity_create(actor=owner, data={"account": account.pk, "name": f"{name} deal"})
         activity_create(
@@ -166,10 +166,12 @@ def test_scope_mine_team_and_all_narrow_what_the_user_may_see(org):
     ]
 
 
-def test_account_and_contact_scopes_follow_the_districts_people_cover(org):
-    # given
-    north = make_account(org, legal_name="North Co., Ltd.")
-    south = make_account(org, legal_name="South Co., Ltd.", district=org.south)
+def test_account_and_contact_scopes_follow_ownership(org):
+    # given: the rep owns the north account, the south rep the south one; a third account
+    # in the north has no owner
+    north = make_account(org, legal_name="North Co., Ltd.", owner=org.rep)
+    south = make_account(org, legal_name="South Co., Ltd.", district=org.south, owner=org.south_rep)
+    make_account(org, legal_name="Unowned North Co., Ltd.")
     contact_create(actor=org.steward, data={"account": north.pk, "first_name": "Khun North"})
     contact_create(actor=org.steward, data={"account": south.pk, "first_name": "Khun South"})
     _team_org(org)

@@ -46,10 +46,8 @@ def account_list(
     from accord.customers.services import customer_code_is_valid
 
     qs = visibility.accounts_visible_to(user)
-    # "mine" / "my team": the accounts in the districts those people cover.
-    qs = visibility.narrow_to_scope_districts(
-        qs, user=user, scope=scope, district_field="district_id"
-    )
+    # "mine" / "my team": the accounts those people own or work on.
+    qs = visibility.narrow_accounts_to_scope(qs, user=user, scope=scope, account_field="pk")
     if search:
         if looks_like_customer_code(search):
             # A whole code (or one a character short or long) is a code, never a fragment:
@@ -125,9 +123,7 @@ def contact_list(
     limit: int = 50,
 ) -> Page[Contact]:
     qs = visibility.contacts_visible_to(user)
-    qs = visibility.narrow_to_scope_districts(
-        qs, user=user, scope=scope, district_field="account__district_id"
-    )
+    qs = visibility.narrow_accounts_to_scope(qs, user=user, scope=scope, account_field="account_id")
     if district:
         qs = qs.filter(account__district_id=district)
     if search:

@@ -76,6 +76,12 @@ KEPT_RELATIONS = frozenset(
         "dataquality.duplicateclustermember.contact",
     }
 )
+# Relations where the survivor's rows win: a loser's row that would repeat one the survivor
+# (or an earlier loser) holds — an owner for the same business unit, the same person on the
+# account team — stays on the tombstone instead of refusing the merge (unmerge finds it there).
+SURVIVOR_WINS_RELATIONS = frozenset(
+    {"territories.accountowner.account", "territories.accountteammember.account"}
+)
 # Relations holding derived data, rebuilt from the records instead of moved.
 RECOMPUTED_RELATIONS = frozenset(
     {"customers.accountmatchkey.account", "customers.contactmatchkey.contact"}
@@ -146,6 +152,44 @@ def _unique_sets(model: type[models.Model], column_field: str) -> list[tuple[lis
         if column_field in constraint.fields:
             sets.append((list(constraint.fields), constraint.condition))
     return sets
+
+
+def _movable_rows(
+    relation: Relation, target: type[models.Model], survivor_pk: Any, loser_ids: Sequence[Any]
+) -> list[Any]:
+    """The loser rows of a survivor-wins relation that repeat no row already on the survivor
+    (nor one moved before them, oldest first) under any of its unique constraints."""
+    sets = _unique_sets(relation.model, relation.field)
+    taken: list[set[tuple[Any, ...]]] = [set() for _ in sets]
+    base = relation.model._base_manager
+    survivor_rows = base.filter(**{relation.column: survivor_pk})
+    loser_rows = list(
+        base.filter(**{f"{relation.column}__in": list(loser_ids)}).order_by("created_at", "pk")
+    )
+    keep: list[Any] = []
+
+    def keys(row: models.Model) -> list[tuple[Any, ...] | None]:
+        found: list[tuple[Any, ...] | None] = []
+        for fields, condition in sets:
+            applies = condition is None or base.filter(condition, pk=row.pk).exists()
+            others = [relation.model._meta.get_field(f).attname for f in fields]  # type: ignore[union-attr]
+            values = tuple(getattr(row, a) for a in others if a != relation.column)
+            found.append(values if applies and None not in values else None)
+        return found
+
+    for row in survivor_rows:
+        for index, key in enumerate(keys(row)):
+            if key is not None:
+                taken[index].add(key)
+    for row in loser_rows:
+        row_keys = keys(row)
+        if any(key is not None and key in taken[i] for i, key in enumerate(row_keys)):
+            continue
+        for index, key in enumerate(row_keys):
+            if key is not None:
+                taken[index].add(key)
+        keep.append(row.pk)
+    return keep
 
 
 def _refuse_unique_collisions(
@@ -446,8 +490,11 @@ def _merge(
     for relation in relations_to(spec.model):
         if relation.label in KEPT_RELATIONS or relation.label in RECOMPUTED_RELATIONS:
             continue
-        _refuse_unique_collisions(relation, spec.model, [survivor.pk, *loser_ids])
         qs = _rows_of(relation, spec.model, loser_ids)
+        if relation.label in SURVIVOR_WINS_RELATIONS:
+            qs = qs.filter(pk__in=_movable_rows(relation, spec.model, survivor.pk, loser_ids))
+        else:
+            _refuse_unique_collisions(relation, spec.model, [survivor.pk, *loser_ids])
         found = list(qs.values_list("pk", relation.column))
         if not found:
             continue
@@ -459,7 +506,7 @@ def _merge(
         try:
             with transaction.atomic():
                 # The losers are locked, so no row can join them between read and update.
-                _rows_of(relation, spec.model, loser_ids).update(**{relation.column: survivor.pk})
+                qs.update(**{relation.column: survivor.pk})
         except IntegrityError as exc:
             raise Conflict(
                 f"Moving the {relation.model._meta.verbose_name_plural} would break a "

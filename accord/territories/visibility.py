@@ -1,16 +1,27 @@
 """The one place that answers "may this user see / change this record?".
 
-Every list, search, detail, export, timeline and related-record filter starts from one of
-the ``*_visible_to`` querysets here; write checks use the ``may_*`` functions. A record the
-user may not see is reported as missing (404), so ids cannot be probed.
+Every list, search, detail, export, timeline, related-record filter, autocomplete and
+background job starts from one of the ``*_visible_to`` querysets here; write checks use the
+``may_*`` functions. A record the user may not see is reported as missing (404), so ids
+cannot be probed.
 
-Foundation rules (the territories issue refines them into a configurable sharing model):
+The sharing model (configured by an administrator, :class:`~accord.territories.models.
+SharingDefault`; defaults in :data:`SHARING_DEFAULTS`) decides, per record type:
 
-* administrators, CRM officers, executives and integration users see every record;
-* everyone else sees the accounts in the districts they — or the people reporting to
-  them — cover (a regional manager: every district of their region), those accounts'
-  contacts, and the leads, opportunities and activities owned by themselves or by the
-  people reporting to them.
+* **owners** — an account's owners (:class:`~accord.territories.models.AccountOwner`, one
+  per business unit) and the owner of a lead, opportunity or activity read and write it;
+* **the hierarchy** — when ``grant_via_hierarchy`` is on, a manager has what the people
+  reporting to them (directly or not) have;
+* **territory** — the people covering a record's district (a regional manager: every
+  district of their region) get ``territory_access`` on it;
+* **account teams** — :class:`~accord.territories.models.AccountTeamMember` shares an
+  account (and, as set on the row, its opportunities) with a person;
+* **implicit access** — whoever may see an opportunity may see its account (and its
+  contacts, which always follow their account);
+* **the org-wide default** — what everyone else gets.
+
+Administrators, CRM officers, executives and integration users see every record;
+executives only read. A deactivated user sees nothing.
 """
 
 from __future__ import annotations
@@ -25,17 +36,71 @@ from accord.activities.models import Activity
 from accord.customers.models import Account, AccountRequest, Contact
 from accord.org.models import District, Role, User
 from accord.sales.models import Lead, Opportunity
+from accord.territories.models import (
+    Access,
+    AccountOwner,
+    AccountTeamMember,
+    SharedRecordType,
+    SharingDefault,
+)
 
 STEWARD_ROLES = frozenset({Role.ADMINISTRATOR, Role.CRM_OFFICER, Role.INTEGRATION})
-SELLING_WRITE_ALL_ROLES = frozenset({Role.ADMINISTRATOR, Role.INTEGRATION})
+# The CRM team also distributes leads, fixes selling records and imports them for reps.
+SELLING_WRITE_ALL_ROLES = frozenset({Role.ADMINISTRATOR, Role.CRM_OFFICER, Role.INTEGRATION})
 READ_ONLY_ROLES = frozenset({Role.EXECUTIVE})
+
+
+@dataclass(frozen=True)
+class Sharing:
+    default_access: str = Access.NONE
+    territory_access: str = Access.NONE
+    grant_via_hierarchy: bool = True
+
+
+#: The sharing model when an administrator has not changed it: a rep sees and edits the
+#: accounts they own and reads the other accounts of their districts; leads, opportunities
+#: and activities are private to their owner and the owner's managers.
+SHARING_DEFAULTS: dict[str, Sharing] = {
+    SharedRecordType.ACCOUNT: Sharing(Access.NONE, Access.READ, True),
+    SharedRecordType.LEAD: Sharing(Access.NONE, Access.NONE, True),
+    SharedRecordType.OPPORTUNITY: Sharing(Access.NONE, Access.NONE, True),
+    SharedRecordType.ACTIVITY: Sharing(Access.NONE, Access.NONE, True),
+}
+
+
+def sharing_model() -> dict[str, Sharing]:
+    """The sharing model in force: the defaults, overridden by the administrator's rows."""
+    model = dict(SHARING_DEFAULTS)
+    for row in SharingDefault.objects.all():
+        model[row.record_type] = Sharing(
+            row.default_access, row.territory_access, row.grant_via_hierarchy
+        )
+    return model
 
 
 @dataclass(frozen=True)
 class Scope:
     sees_all: bool
-    user_ids: frozenset[uuid.UUID]
-    district_ids: frozenset[uuid.UUID]
+    user_ids: frozenset[uuid.UUID]  # the user and everyone under them
+    district_ids: frozenset[uuid.UUID]  # the districts they (and those people) cover
+    own_district_ids: frozenset[uuid.UUID] = frozenset()  # without the hierarchy
+    sharing: tuple[tuple[str, Sharing], ...] = ()
+    user_id: uuid.UUID | None = None
+
+    def of(self, record_type: str) -> Sharing:
+        return dict(self.sharing).get(record_type, SHARING_DEFAULTS[record_type])
+
+    def people(self, record_type: str) -> frozenset[uuid.UUID]:
+        """Whose records count as the user's own for ``record_type``."""
+        if self.of(record_type).grant_via_hierarchy or self.user_id is None:
+            return self.user_ids
+        return frozenset({self.user_id})
+
+    def districts(self, record_type: str) -> frozenset[uuid.UUID]:
+        """The districts whose records the user gets territory access to."""
+        if self.of(record_type).grant_via_hierarchy:
+            return self.district_ids
+        return self.own_district_ids
 
 
 def _subordinate_ids(user: User) -> set[uuid.UUID]:
@@ -52,68 +117,177 @@ def _subordinate_ids(user: User) -> set[uuid.UUID]:
     return found
 
 
+def _districts_covered(people: set[uuid.UUID]) -> set[uuid.UUID]:
+    """The districts ``people`` are assigned to, and every district of their regions."""
+    return set(
+        District.objects.filter(
+            Q(members__in=people)
+            | Q(region_id__in=User.objects.filter(pk__in=people).values("region_id"))
+        )
+        .order_by()
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
 def scope_of(user: User) -> Scope:
-    """What ``user`` covers; computed once per user object."""
+    """What ``user`` covers and the sharing model in force; computed once per user object."""
     cached: Scope | None = getattr(user, "_accord_scope", None)
     if cached is not None:
         return cached
     if not user.is_active:
-        scope = Scope(False, frozenset(), frozenset())
+        scope = Scope(False, frozenset(), frozenset(), user_id=user.pk)
     elif user.sees_everything:
-        scope = Scope(True, frozenset(), frozenset())
+        scope = Scope(True, frozenset(), frozenset(), user_id=user.pk)
     else:
         people = _subordinate_ids(user)
-        districts = set(
-            User.districts.through.objects.filter(user_id__in=people).values_list(
-                "district_id", flat=True
-            )
+        sharing = sharing_model()
+        districts = _districts_covered(people)
+        own = (
+            districts
+            if people == {user.pk} or all(s.grant_via_hierarchy for s in sharing.values())
+            else _districts_covered({user.pk})
         )
-        region_ids = set(
-            User.objects.filter(pk__in=people, region__isnull=False).values_list(
-                "region_id", flat=True
-            )
+        scope = Scope(
+            False,
+            frozenset(people),
+            frozenset(districts),
+            frozenset(own),
+            tuple(sharing.items()),
+            user.pk,
         )
-        if region_ids:
-            districts |= set(
-                District.objects.filter(region_id__in=region_ids).values_list("pk", flat=True)
-            )
-        scope = Scope(False, frozenset(people), frozenset(districts))
     user._accord_scope = scope  # type: ignore[attr-defined]
     return scope
 
 
+def _granted(access: str, *, write: bool) -> bool:
+    return access == Access.READ_WRITE if write else access != Access.NONE
+
+
+# --- account conditions (shared by accounts, contacts and everything "on an account") ------
+
+
+def _account_q(scope: Scope, *, pk: str, district: str, implicit: bool) -> Q | None:
+    """Where an account is visible to the scope's user, written against the account's key
+    (``pk``) and district (``district``) paths; ``None``: every account."""
+    sharing = scope.of(SharedRecordType.ACCOUNT)
+    if _granted(sharing.default_access, write=False):
+        return None
+    people = scope.people(SharedRecordType.ACCOUNT)
+    condition = Q(
+        **{f"{pk}__in": AccountOwner.objects.filter(owner_id__in=people).values("account_id")}
+    ) | Q(
+        **{f"{pk}__in": AccountTeamMember.objects.filter(user_id__in=people).values("account_id")}
+    )
+    if _granted(sharing.territory_access, write=False):
+        condition |= Q(**{f"{district}__in": scope.districts(SharedRecordType.ACCOUNT)})
+    if implicit:
+        opportunity = _opportunity_q(scope)
+        if opportunity is None:
+            return None  # every opportunity is visible, so every account with one is
+        condition |= Q(
+            **{f"{pk}__in": Opportunity.objects.filter(opportunity).values("account_id")}
+        )
+    return condition
+
+
+def _opportunity_q(scope: Scope) -> Q | None:
+    sharing = scope.of(SharedRecordType.OPPORTUNITY)
+    if _granted(sharing.default_access, write=False):
+        return None
+    people = scope.people(SharedRecordType.OPPORTUNITY)
+    condition = Q(owner_id__in=people) | Q(
+        account_id__in=AccountTeamMember.objects.filter(user_id__in=people)
+        .exclude(opportunity_access=Access.NONE)
+        .values("account_id")
+    )
+    if _granted(sharing.territory_access, write=False):
+        condition |= Q(account__district_id__in=scope.districts(SharedRecordType.OPPORTUNITY))
+    return condition
+
+
+def _visible[M: Model](qs: QuerySet[M], scope: Scope, condition: Q | None) -> QuerySet[M]:
+    if scope.sees_all or condition is None:
+        return qs
+    return qs.filter(condition)
+
+
 def accounts_visible_to(user: User) -> QuerySet[Account]:
     scope = scope_of(user)
-    qs = Account.objects.all()
-    return qs if scope.sees_all else qs.filter(district_id__in=scope.district_ids)
+    if scope.sees_all:
+        return Account.objects.all()
+    if user.pk is None or not user.is_active:
+        return Account.objects.none()
+    return _visible(
+        Account.objects.all(),
+        scope,
+        _account_q(scope, pk="pk", district="district_id", implicit=True),
+    )
 
 
 def contacts_visible_to(user: User) -> QuerySet[Contact]:
+    """Contacts follow their account."""
     scope = scope_of(user)
-    qs = Contact.objects.all()
-    return qs if scope.sees_all else qs.filter(account__district_id__in=scope.district_ids)
+    if scope.sees_all:
+        return Contact.objects.all()
+    if not user.is_active:
+        return Contact.objects.none()
+    return _visible(
+        Contact.objects.all(),
+        scope,
+        _account_q(scope, pk="account_id", district="account__district_id", implicit=True),
+    )
 
 
 def leads_visible_to(user: User) -> QuerySet[Lead]:
     scope = scope_of(user)
-    qs = Lead.objects.all()
-    return qs if scope.sees_all else qs.filter(owner_id__in=scope.user_ids)
+    if scope.sees_all:
+        return Lead.objects.all()
+    if not user.is_active:
+        return Lead.objects.none()
+    sharing = scope.of(SharedRecordType.LEAD)
+    if _granted(sharing.default_access, write=False):
+        return Lead.objects.all()
+    condition = Q(owner_id__in=scope.people(SharedRecordType.LEAD))
+    if _granted(sharing.territory_access, write=False):
+        condition |= Q(district_id__in=scope.districts(SharedRecordType.LEAD))
+    return Lead.objects.filter(condition)
 
 
 def opportunities_visible_to(user: User) -> QuerySet[Opportunity]:
     scope = scope_of(user)
-    qs = Opportunity.objects.all()
-    return qs if scope.sees_all else qs.filter(owner_id__in=scope.user_ids)
+    if scope.sees_all:
+        return Opportunity.objects.all()
+    if not user.is_active:
+        return Opportunity.objects.none()
+    return _visible(Opportunity.objects.all(), scope, _opportunity_q(scope))
 
 
 def activities_visible_to(user: User) -> QuerySet[Activity]:
+    """Activities the user did or that are on their records: their (and, through the
+    hierarchy, their reports') opportunities and leads, and — when not about an opportunity —
+    the accounts they own."""
     scope = scope_of(user)
-    qs = Activity.objects.all()
     if scope.sees_all:
-        return qs
-    return qs.filter(
-        Q(performed_by_id__in=scope.user_ids) | Q(opportunity__owner_id__in=scope.user_ids)
+        return Activity.objects.all()
+    if not user.is_active:
+        return Activity.objects.none()
+    sharing = scope.of(SharedRecordType.ACTIVITY)
+    if _granted(sharing.default_access, write=False):
+        return Activity.objects.all()
+    people = scope.people(SharedRecordType.ACTIVITY)
+    condition = (
+        Q(performed_by_id__in=people)
+        | Q(opportunity__owner_id__in=people)
+        | Q(lead__owner_id__in=people)
+        | Q(
+            opportunity__isnull=True,
+            account_id__in=AccountOwner.objects.filter(owner_id__in=people).values("account_id"),
+        )
     )
+    if _granted(sharing.territory_access, write=False):
+        condition |= Q(account__district_id__in=scope.districts(SharedRecordType.ACTIVITY))
+    return Activity.objects.filter(condition)
 
 
 # --- writes -------------------------------------------------------------------------------
@@ -123,45 +297,129 @@ def may_create_accounts(user: User) -> bool:
     return user.is_active and (user.is_superuser or user.role in STEWARD_ROLES)
 
 
+def _may_write(user: User) -> bool:
+    return user.is_active and user.role not in READ_ONLY_ROLES
+
+
+def account_owner_ids(account: Account) -> set[uuid.UUID]:
+    return set(AccountOwner.objects.filter(account=account).values_list("owner_id", flat=True))
+
+
 def may_edit_account(user: User, account: Account) -> bool:
+    """Stewards; an owner (and their managers); a team member with write access; the
+    people covering its district or everyone, when the sharing model gives them write."""
     if may_create_accounts(user):
         return True
-    if user.role in READ_ONLY_ROLES or not user.is_active:
+    if not _may_write(user):
         return False
-    return account.district_id in scope_of(user).district_ids
+    scope = scope_of(user)
+    sharing = scope.of(SharedRecordType.ACCOUNT)
+    if _granted(sharing.default_access, write=True):
+        return True
+    if _granted(sharing.territory_access, write=True) and account.district_id in scope.districts(
+        SharedRecordType.ACCOUNT
+    ):
+        return True
+    people = scope.people(SharedRecordType.ACCOUNT)
+    if AccountOwner.objects.filter(account=account, owner_id__in=people).exists():
+        return True
+    return AccountTeamMember.objects.filter(
+        account=account, user_id__in=people, account_access=Access.READ_WRITE
+    ).exists()
 
 
 def may_edit_contact(user: User, contact: Contact) -> bool:
-    return may_edit_account(user, contact.account)
+    """Contacts follow their account: see :func:`may_edit_contacts_of`."""
+    return may_edit_contacts_of(user, contact.account)
 
 
-def _owns(user: User, owner_id: uuid.UUID) -> bool:
-    if not user.is_active or user.role in READ_ONLY_ROLES:
+def may_edit_contacts_of(user: User, account: Account) -> bool:
+    """Add and change an account's contacts: who may change the account, whoever sells to
+    it (owns an opportunity there), and the reps covering its district while no one else of
+    their business unit owns it (they may sell there: the account is theirs to work)."""
+    if may_edit_account(user, account):
+        return True
+    if not _may_write(user):
+        return False
+    scope = scope_of(user)
+    people = scope.people(SharedRecordType.OPPORTUNITY)
+    if Opportunity.objects.filter(account=account, owner_id__in=people).exists():
+        return True
+    return (
+        user.business_unit_id is not None
+        and account.district_id in scope.districts(SharedRecordType.ACCOUNT)
+        and not AccountOwner.objects.filter(account=account, business_unit_id=user.business_unit_id)
+        .exclude(owner_id__in=scope.people(SharedRecordType.ACCOUNT))
+        .exists()
+    )
+
+
+def _owns(user: User, owner_id: uuid.UUID, record_type: str) -> bool:
+    if not _may_write(user):
         return False
     if user.is_superuser or user.role in SELLING_WRITE_ALL_ROLES:
         return True
-    return owner_id in scope_of(user).user_ids
+    return owner_id in scope_of(user).people(record_type)
+
+
+def _shared_write(user: User, record_type: str, district_id: uuid.UUID | None) -> bool:
+    scope = scope_of(user)
+    sharing = scope.of(record_type)
+    if _granted(sharing.default_access, write=True):
+        return True
+    return _granted(sharing.territory_access, write=True) and district_id in scope.districts(
+        record_type
+    )
 
 
 def may_edit_lead(user: User, lead: Lead) -> bool:
-    return _owns(user, lead.owner_id)
+    if _owns(user, lead.owner_id, SharedRecordType.LEAD):
+        return True
+    return _may_write(user) and _shared_write(user, SharedRecordType.LEAD, lead.district_id)
 
 
 def may_edit_opportunity(user: User, opportunity: Opportunity) -> bool:
-    return _owns(user, opportunity.owner_id)
+    if _owns(user, opportunity.owner_id, SharedRecordType.OPPORTUNITY):
+        return True
+    if not _may_write(user):
+        return False
+    if _shared_write(
+        user, SharedRecordType.OPPORTUNITY, _account_district_id(opportunity.account_id)
+    ):
+        return True
+    return AccountTeamMember.objects.filter(
+        account_id=opportunity.account_id,
+        user_id__in=scope_of(user).people(SharedRecordType.OPPORTUNITY),
+        opportunity_access=Access.READ_WRITE,
+    ).exists()
 
 
 def may_edit_activity(user: User, activity: Activity) -> bool:
-    return _owns(user, activity.performed_by_id)
+    if _owns(user, activity.performed_by_id, SharedRecordType.ACTIVITY):
+        return True
+    return _may_write(user) and _shared_write(
+        user, SharedRecordType.ACTIVITY, _account_district_id(activity.account_id)
+    )
+
+
+def _account_district_id(account_id: uuid.UUID | None) -> uuid.UUID | None:
+    if account_id is None:
+        return None
+    found = Account.objects.filter(pk=account_id).values_list("district_id", flat=True).first()
+    return found
 
 
 def may_assign_to(user: User, owner: User) -> bool:
     """May ``user`` make ``owner`` responsible for a record (own it, or manage them)?"""
-    return owner.is_active and _owns(user, owner.pk)
+    if not owner.is_active or not _may_write(user):
+        return False
+    if user.is_superuser or user.role in SELLING_WRITE_ALL_ROLES:
+        return True
+    return owner.pk in scope_of(user).user_ids
 
 
 def may_create_selling_records(user: User) -> bool:
-    return user.is_active and user.role not in READ_ONLY_ROLES
+    return _may_write(user)
 
 
 # --- account requests ---------------------------------------------------------------------
@@ -208,22 +466,6 @@ def scope_owner_ids(user: User, scope: str | None) -> frozenset[uuid.UUID] | Non
     return None
 
 
-def scope_district_ids(user: User, scope: str | None) -> frozenset[uuid.UUID] | None:
-    """The districts covered by the people of a list scope (accounts have no owner yet):
-    their own districts and, for regional managers, their region's."""
-    people = scope_owner_ids(user, scope)
-    if people is None:
-        return None
-    districts = set(
-        User.districts.through.objects.filter(user_id__in=people).values_list(
-            "district_id", flat=True
-        )
-    )
-    regions = User.objects.filter(pk__in=people, region__isnull=False).values("region_id")
-    districts |= set(District.objects.filter(region_id__in=regions).values_list("pk", flat=True))
-    return frozenset(districts)
-
-
 def narrow_to_scope[M: Model](
     qs: QuerySet[M], *, user: User, scope: str | None, owner_field: str
 ) -> QuerySet[M]:
@@ -232,12 +474,17 @@ def narrow_to_scope[M: Model](
     return qs if owners is None else qs.filter(**{f"{owner_field}__in": owners})
 
 
-def narrow_to_scope_districts[M: Model](
-    qs: QuerySet[M], *, user: User, scope: str | None, district_field: str
+def narrow_accounts_to_scope[M: Model](
+    qs: QuerySet[M], *, user: User, scope: str | None, account_field: str
 ) -> QuerySet[M]:
-    """``qs`` kept to the districts the scope's people cover (for accounts and contacts)."""
-    district_ids = scope_district_ids(user, scope)
-    return qs if district_ids is None else qs.filter(**{f"{district_field}__in": district_ids})
+    """``qs`` (accounts or records on accounts) kept to the accounts the scope's people own
+    or work on as an account team member."""
+    people = scope_owner_ids(user, scope)
+    if people is None:
+        return qs
+    owned = AccountOwner.objects.filter(owner_id__in=people).values("account_id")
+    teamed = AccountTeamMember.objects.filter(user_id__in=people).values("account_id")
+    return qs.filter(Q(**{f"{account_field}__in": owned}) | Q(**{f"{account_field}__in": teamed}))
 
 
 def owners_visible_to(user: User) -> QuerySet[User]:
