@@ -54,8 +54,15 @@ def test_demo_data_loads_the_documented_organisation_once() -> None:
     assert {k: counts[k] for k in EXPECTED_COUNTS} == EXPECTED_COUNTS
     assert demo.DEMO_COUNTS == EXPECTED_COUNTS
     assert counts["opportunity line items"] > 100
-    # Every row the load created was audited exactly once (line items with their deal).
-    assert counts["audit events"] == sum(EXPECTED_COUNTS.values())
+    # Every row the load created was audited exactly once (line items with their deal),
+    # the assignment rules one by one, and the owners they gave in one batch event.
+    from accord.territories.models import AccountOwner, AssignmentRule
+
+    rules = AssignmentRule.objects.count()
+    assert rules == 10
+    assert not Account.objects.filter(owners__isnull=True).exists()
+    assert AccountOwner.objects.filter(owner__is_active=False).count() == 0
+    assert counts["audit events"] == sum(EXPECTED_COUNTS.values()) + rules + 1
     assert "accounts" in output and "300" in output
 
     # The organisation: every role, the three units of the brief, a shared password.

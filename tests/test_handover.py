@@ -14,6 +14,12 @@ from accord.org.models import User
 from accord.sales.models import Lead, Opportunity, Stage
 from accord.sales.services import lead_create, opportunity_create, opportunity_update
 from accord.territories.handover import handover_apply, handover_plan, still_owned_by
+from accord.territories.models import AccountOwner, AccountTeamMember
+from accord.territories.ownership import (
+    account_owner_set,
+    account_team_add,
+    assignment_rule_create,
+)
 from tests.conftest import make_account
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +152,72 @@ def test_handover_through_the_api(org, api_as):
     nobody = "00000000-0000-0000-0000-000000000000"
     unknown = api.post(f"/org/users/{nobody}/handover", {"to": str(org.manager.pk)})
     assert unknown.status_code == 404
+
+
+def _accounts_of_rep(org):
+    """The rep owns two accounts (one by a rule at approval) and is on a third's team."""
+    assignment_rule_create(
+        actor=org.admin,
+        data={
+            "name": "North to rep",
+            "business_unit": org.unit.pk,
+            "owner": org.rep.pk,
+            "districts": [org.north.pk],
+        },
+    )
+    by_rule = make_account(org, legal_name="Rule Owned Co., Ltd.")
+    south = make_account(org, legal_name="South Owned Co., Ltd.", district=org.south)
+    account_owner_set(actor=org.steward, account=south, business_unit=org.unit, owner=org.rep)
+    teamed = make_account(org, legal_name="Team Co., Ltd.", district=org.south)
+    member = account_team_add(
+        actor=org.steward, account=teamed, user=org.rep, data={"role": "pre_sales"}
+    )
+    return by_rule, south, teamed, member
+
+
+def test_after_a_handover_and_deactivation_the_leaver_owns_nothing(org):
+    # given: open work, two owned accounts and a place on an account team
+    _work(org)
+    by_rule, south, _teamed, member = _accounts_of_rep(org)
+    assert still_owned_by(org.rep) == {
+        "lead": 2,
+        "opportunity": 1,
+        "activity": 1,
+        "account": 2,
+        "account_team": 1,
+    }
+    # when
+    plan = handover_apply(actor=org.manager, leaving=org.rep, rule="by_district", deactivate=True)
+    # then: nothing is left in the leaver's name
+    assert plan.counts()["account"] == 2 and plan.counts()["account_team"] == 1
+    assert still_owned_by(org.rep) == {}
+    assert not User.objects.get(pk=org.rep.pk).is_active
+    assert not Lead.objects.filter(owner=org.rep, status__in=("new", "working", "qualified"))
+    assert not AccountOwner.objects.filter(owner=org.rep).exists()
+    # the north account went to the colleague covering north, the south one to the manager
+    owners = {
+        row.account_id: (row.owner.username, row.source)
+        for row in AccountOwner.objects.select_related("owner")
+    }
+    assert owners == {by_rule.pk: ("other", "handover"), south.pk: ("manager", "handover")}
+    assert AccountTeamMember.objects.get(pk=member.pk).user_id == org.manager.pk
+    row = AccountOwner.objects.get(account=by_rule)
+    event = AuditEvent.objects.filter(record_id=str(row.pk)).latest("seq")
+    assert event.changes["owner"] == [str(org.rep.pk), str(org.other_rep.pk)]
+    assert event.changes["handover"] == {"from": "rep", "by": "manager"}
+
+
+def test_an_account_goes_only_to_a_member_of_its_unit(org):
+    by_rule, *_ = _accounts_of_rep(org)
+    row = AccountOwner.objects.get(account=by_rule)
+    with pytest.raises(ValidationFailed) as refused:
+        handover_apply(
+            actor=org.admin, leaving=org.rep, to=org.other_rep, overrides={str(row.pk): org.steward}
+        )
+    assert refused.value.errors == {
+        f"overrides.{row.pk}": [
+            "Rule Owned Co., Ltd. · Business Solution Development: the new owner must be a "
+            "member of the account's business unit."
+        ]
+    }
+    assert AccountOwner.objects.get(pk=row.pk).owner_id == org.rep.pk

@@ -61,3 +61,27 @@ def test_a_handover_with_nobody_to_take_a_record_changes_nothing(org):
     assert response.status_code == 422
     assert "Nothing was changed." in response.content.decode()
     assert Lead.objects.get(pk=lead.pk).owner_id == org.rep.pk
+
+
+def test_the_handover_page_moves_owned_accounts_too(org):
+    from accord.territories.models import AccountOwner
+    from accord.territories.ownership import account_owner_set
+    from tests.conftest import make_account
+
+    account = make_account(org, legal_name="Owned Co., Ltd.")
+    row = account_owner_set(
+        actor=org.steward, account=account, business_unit=org.unit, owner=org.rep
+    )
+    client = _client(org.manager)
+    assert "1 owned accounts" in client.get("/team/").content.decode()
+    preview = client.get(f"/team/{org.rep.pk}/handover/", {"rule": "by_district"})
+    html = preview.content.decode()
+    assert "Owned Co., Ltd. · Business Solution Development" in html
+    assert "Account owner" in html
+    applied = client.post(
+        f"/team/{org.rep.pk}/handover/",
+        {"rule": "by_district", f"owner-{row.pk}": str(org.other_rep.pk), "apply": "1"},
+    )
+    assert applied.status_code == 302
+    assert AccountOwner.objects.get(pk=row.pk).owner_id == org.other_rep.pk
+    assert still_owned_by(org.rep) == {}

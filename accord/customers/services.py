@@ -39,6 +39,7 @@ from accord.integration.models import EventType
 from accord.integration.outbox import ACCOUNT_SYNC_FIELDS, account_event_emit
 from accord.org.models import District, User
 from accord.territories import visibility
+from accord.territories.ownership import account_owners_assign
 
 ACCOUNT_FIELDS = (
     "legal_name",
@@ -232,6 +233,7 @@ def account_create(*, actor: User, data: Mapping[str, Any]) -> Account:
     )
     # A steward's create is the approval of the customer: the ledger gets it.
     account_event_emit(event_type=EventType.ACCOUNT_APPROVED, account=account)
+    account_owners_assign(actor=actor, account=account)
     return account
 
 

@@ -59,6 +59,8 @@ from accord.sales.models import (
     StageOutcome,
 )
 from accord.sales.services import lead_create, opportunity_create
+from accord.territories.models import AssignmentRule
+from accord.territories.ownership import assignment_apply, assignment_rule_create
 
 DEMO_PASSWORD = "accord-demo"  # noqa: S105 - the documented, shared demo password
 SEED = 42
@@ -1240,6 +1242,37 @@ def demo_load(*, progress: Callable[[str], None] | None = None) -> dict[str, int
     return demo_counts()
 
 
+def demo_ownership_load() -> dict[str, dict[str, int]]:
+    """One assignment rule per demo rep (their unit and districts) and the demo accounts'
+    owners from those rules. Idempotent: rules are found by name, and re-running the rules
+    changes nothing the second time. Returns the counts per unit of the re-run."""
+    admin = User.objects.filter(username="admin", is_active=True).first()
+    if admin is None or not demo_is_loaded():
+        return {}
+    with acting_as(admin, Source.SYSTEM), transaction.atomic():
+        units = {u.code: u for u in BusinessUnit.objects.filter(code__in=DEMO_UNIT_CODES)}
+        districts = {d.code: d for d in District.objects.all()}
+        people = {u.username: u for u in User.objects.filter(username__in=DEMO_USERNAMES)}
+        for spec in USERS:
+            rep = people.get(spec.username)
+            if spec.role != Role.SALES_REP or spec.unit not in units or rep is None:
+                continue
+            covered = [districts[code] for code in spec.districts if code in districts]
+            name = f"{', '.join(d.name for d in covered)} → {spec.first_name}"
+            if AssignmentRule.objects.filter(business_unit=units[spec.unit], name=name).exists():
+                continue
+            assignment_rule_create(
+                actor=admin,
+                data={
+                    "name": name,
+                    "business_unit": units[spec.unit].pk,
+                    "owner": rep.pk,
+                    "districts": [d.pk for d in covered],
+                },
+            )
+        return assignment_apply(actor=admin)
+
+
 # --- the loader ---------------------------------------------------------------------------
 
 
@@ -1326,6 +1359,8 @@ class _DemoLoader:
         self._opportunities()
         self.progress("activities")
         self._activities()
+        self.progress("account owners")
+        demo_ownership_load()
 
     # --- helpers ------------------------------------------------------------------------
 

@@ -1,7 +1,10 @@
 """Handover: when a rep leaves, their open work goes to colleagues in one operation.
 
 What moves is the leaver's *open* work: open leads (new, working, qualified), open
-opportunities (stage outcome "open") and open activities (tasks, visits, meetings not done).
+opportunities (stage outcome "open") and open activities (tasks, visits, meetings not done)
+— and their accounts: each business unit (or product line) they own an account in
+(``account``; the new owner must be a member of that unit) and their places on account
+teams (``account_team``; dropped where the new person is on the team already).
 History stays as it happened: won and lost opportunities keep the rep who closed them (their
 figures stay theirs in forecasts and reports), done activities keep who did them, and every
 change of owner is on the audit trail of the record, so the new owner sees the whole story.
@@ -31,12 +34,13 @@ from django.db.models import Q
 from accord.activities.models import Activity
 from accord.audit.models import AuditAction, SecurityEventKind
 from accord.audit.security import security_event
-from accord.audit.services import audit_record_change
+from accord.audit.services import audit_record_change, audited_delete
 from accord.core.errors import PermissionDenied, ValidationFailed
 from accord.org.models import Role, User
 from accord.org.services import user_deactivate
 from accord.sales.models import Lead, LeadStatus, Opportunity, StageOutcome
 from accord.territories import visibility
+from accord.territories.models import AccountOwner, AccountTeamMember, OwnershipSource
 
 Rule = Literal["to", "by_district"]
 OPEN_LEAD_STATUSES = (LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.QUALIFIED)
@@ -45,12 +49,13 @@ MANAGER_ROLES = frozenset({Role.SALES_MANAGER, Role.REGIONAL_MANAGER, Role.ADMIN
 
 @dataclass
 class HandoverItem:
-    kind: str  # lead / opportunity / activity
+    kind: str  # lead / opportunity / activity / account / account_team
     id: uuid.UUID
     label: str
     district_id: uuid.UUID | None
     new_owner: User | None = None
     reason: str = ""
+    business_unit_id: uuid.UUID | None = None  # an account's: whose member must own it
 
 
 @dataclass
@@ -101,6 +106,30 @@ def _open_work(leaving: User) -> list[HandoverItem]:
         for act in Activity.objects.filter(performed_by=leaving, is_done=False)
         .select_related("account")
         .order_by("occurred_at", "id")
+    ]
+    items += [
+        HandoverItem(
+            "account",
+            row.pk,
+            f"{row.account.legal_name} · {row.business_unit.name}"
+            + (f" · {row.product_line.name}" if row.product_line else ""),
+            row.account.district_id,
+            business_unit_id=row.business_unit_id,
+        )
+        for row in AccountOwner.objects.filter(owner=leaving)
+        .select_related("account", "business_unit", "product_line")
+        .order_by("account__legal_name", "id")
+    ]
+    items += [
+        HandoverItem(
+            "account_team",
+            member.pk,
+            f"{member.account.legal_name} · {member.get_role_display()}",
+            member.account.district_id,
+        )
+        for member in AccountTeamMember.objects.filter(user=leaving)
+        .select_related("account")
+        .order_by("account__legal_name", "id")
     ]
     return items
 
@@ -181,6 +210,10 @@ def handover_plan(
             errors.setdefault(f"overrides.{item.id}", []).append(
                 f"You may not assign work to {item.new_owner.get_full_name() or item.new_owner}."
             )
+        elif item.kind == "account" and item.new_owner.business_unit_id != item.business_unit_id:
+            errors.setdefault(f"overrides.{item.id}", []).append(
+                f"{item.label}: the new owner must be a member of the account's business unit."
+            )
     if errors:
         raise ValidationFailed("Some records have nobody to go to.", errors=errors)
     return plan
@@ -223,6 +256,7 @@ def handover_apply(
                 after={owner_field: str(new_owner.pk)},
                 extra={"handover": {"from": leaving.username, "by": actor.username}},
             )
+    _accounts_apply(plan, actor=actor, leaving=leaving)
     security_event(
         SecurityEventKind.OWNERSHIP_CHANGE,
         actor=actor,
@@ -235,13 +269,57 @@ def handover_apply(
     return plan
 
 
+def _accounts_apply(plan: HandoverPlan, *, actor: User, leaving: User) -> None:
+    """Move the leaver's account ownerships and account team places (inside the apply)."""
+    extra = {"handover": {"from": leaving.username, "by": actor.username}}
+    owned = {item.id: item for item in plan.items if item.kind == "account"}
+    rows = AccountOwner.objects.select_for_update().filter(pk__in=list(owned)).order_by("pk")
+    for row in rows:
+        new_owner = owned[row.pk].new_owner
+        assert new_owner is not None
+        if row.owner_id != leaving.pk:
+            continue  # changed since the preview by someone else
+        row.owner, row.source, row.rule = new_owner, OwnershipSource.HANDOVER, None
+        row.save(update_fields=["owner", "source", "rule", "updated_at"])
+        audit_record_change(
+            action=AuditAction.UPDATE,
+            instance=row,
+            before={"owner": str(leaving.pk)},
+            after={"owner": str(new_owner.pk)},
+            extra=extra,
+        )
+    places = {item.id: item for item in plan.items if item.kind == "account_team"}
+    members = (
+        AccountTeamMember.objects.select_for_update().filter(pk__in=list(places)).order_by("pk")
+    )
+    for member in members:
+        new_user = places[member.pk].new_owner
+        assert new_user is not None
+        if member.user_id != leaving.pk:
+            continue
+        if AccountTeamMember.objects.filter(account_id=member.account_id, user=new_user).exists():
+            audited_delete(member, what="account team member", extra_before=extra)
+            continue
+        member.user = new_user
+        member.save(update_fields=["user", "updated_at"])
+        audit_record_change(
+            action=AuditAction.UPDATE,
+            instance=member,
+            before={"user": str(leaving.pk)},
+            after={"user": str(new_user.pk)},
+            extra=extra,
+        )
+
+
 def still_owned_by(user: User) -> dict[str, int]:
-    """Open work still in ``user``'s name (empty after a complete handover)."""
+    """Open work and accounts still in ``user``'s name (empty after a complete handover)."""
     counts = {
         "lead": Lead.objects.filter(owner=user, status__in=OPEN_LEAD_STATUSES).count(),
         "opportunity": Opportunity.objects.filter(
             owner=user, stage__outcome=StageOutcome.OPEN
         ).count(),
         "activity": Activity.objects.filter(Q(performed_by=user) & Q(is_done=False)).count(),
+        "account": AccountOwner.objects.filter(owner=user).count(),
+        "account_team": AccountTeamMember.objects.filter(user=user).count(),
     }
     return {k: v for k, v in counts.items() if v}

@@ -20,6 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         verbose = int(options.get("verbosity", 1)) > 1
         if demo.demo_is_loaded():
+            demo.demo_ownership_load()  # demo data loaded before assignment rules existed
             self.stdout.write("demo data already loaded")
             return
         started = time.perf_counter()
