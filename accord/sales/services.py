@@ -37,6 +37,7 @@ from accord.sales.models import (
     StageOutcome,
 )
 from accord.territories import visibility
+from accord.territories.selling import require_selling_allowed
 
 LEAD_FIELDS = (
     "company_name",
@@ -93,6 +94,21 @@ def lead_search_text(lead: Lead) -> str:
     return " ".join(p for p in parts if p).casefold()
 
 
+def _check_unit(record: Lead | Opportunity, what: str) -> None:
+    """A lead or opportunity belongs to its owner's business unit (an owner with no unit —
+    an administrator — may hold one of any unit)."""
+    owner_unit = record.owner.business_unit_id
+    if owner_unit is not None and record.business_unit_id != owner_unit:
+        raise ValidationFailed(
+            errors={
+                "business_unit": [
+                    f"A {what} belongs to its owner's business unit ({record.owner.business_unit})."
+                ]
+            },
+            code="business_unit_not_owners",
+        )
+
+
 def _clean_lead_input(data: Mapping[str, Any]) -> dict[str, Any]:
     clean = dict(data)
     if isinstance(clean.get("company_name"), str):
@@ -138,6 +154,7 @@ def lead_create(*, actor: User, data: Mapping[str, Any]) -> Lead:
     if lead.business_unit_id is None:
         lead.business_unit_id = lead.owner.business_unit_id
     _check_owner(actor, lead.owner)
+    _check_unit(lead, "lead")
     _lead_save(lead, creating=True)
     audit_record_change(action=AuditAction.CREATE, instance=lead, after=snapshot(lead))
     return lead
@@ -157,6 +174,10 @@ def lead_update(*, actor: User, lead: Lead, data: Mapping[str, Any]) -> Lead:
     apply_fields(lead, clean, LEAD_FIELDS)
     if "owner" in clean:
         _check_owner(actor, lead.owner)
+    if lead.business_unit_id is None:  # left empty: the owner's
+        lead.business_unit_id = lead.owner.business_unit_id
+    if {"owner", "business_unit"} & clean.keys():
+        _check_unit(lead, "lead")
     _lead_save(lead, creating=False)
     audit_record_change(
         action=AuditAction.UPDATE, instance=lead, before=before, after=snapshot(lead)
@@ -310,6 +331,27 @@ def _opportunity_save(
         OpportunityLineItem.objects.bulk_create(line_items)
 
 
+def _product_line_ids(opp: Opportunity, line_items: list[OpportunityLineItem] | None) -> set[Any]:
+    """The product lines the opportunity sells: of ``line_items`` when given, else saved."""
+    if line_items is not None:
+        return {li.product.product_line_id for li in line_items}
+    if opp.pk is None or opp._state.adding:
+        return set()
+    return set(opp.line_items.values_list("product__product_line_id", flat=True))
+
+
+def _check_selling(actor: User, opp: Opportunity, lines: set[Any]) -> None:
+    """The cross-selling rules (:mod:`accord.territories.selling`) for the opportunity's
+    owner, account, unit and product lines."""
+    require_selling_allowed(
+        user=opp.owner,
+        account=opp.account,
+        business_unit=opp.business_unit,
+        product_lines=lines,
+        actor=actor,
+    )
+
+
 def _line_items_snapshot(opp: Opportunity) -> list[dict[str, str]]:
     return [
         {
@@ -339,8 +381,10 @@ def opportunity_create(*, actor: User, data: Mapping[str, Any]) -> Opportunity:
         if opp.business_unit_id is None:
             raise ValidationFailed(errors={"business_unit": ["This field is required."]})
     _check_owner(actor, opp.owner)
+    _check_unit(opp, "opportunity")
     _opportunity_fix_pipeline(opp, clean)
     lines = _clean_line_items(data["line_items"]) if data.get("line_items") is not None else None
+    _check_selling(actor, opp, _product_line_ids(opp, lines))
     _opportunity_save(opp, creating=True, line_items=lines)
     after = snapshot(opp)
     if lines:
@@ -362,18 +406,29 @@ def opportunity_update(
     before = snapshot(opp)
     was_won = opp.stage.outcome == StageOutcome.WON
     lines = None
+    sold_before = _product_line_ids(opp, None)
+    seller_before = (opp.owner_id, opp.account_id, opp.business_unit_id)
     if data.get("line_items") is not None:
         before["line_items"] = _line_items_snapshot(opp)
         lines = _clean_line_items(data["line_items"])
     apply_fields(opp, clean, OPPORTUNITY_FIELDS)
     if "owner" in clean:
         _check_owner(actor, opp.owner)
+    if {"owner", "business_unit"} & clean.keys():
+        _check_unit(opp, "opportunity")
     unit_changed_alone = "business_unit" in clean and not {"pipeline", "stage"} & clean.keys()
     if unit_changed_alone and opp.pipeline.business_unit_id != opp.business_unit_id:
         # Moving to another unit without naming a stage: start in that unit's pipeline.
         opp.pipeline_id = None  # type: ignore[assignment]
         opp.stage_id = None  # type: ignore[assignment]
     _opportunity_fix_pipeline(opp, clean)
+    sold = _product_line_ids(opp, lines) if lines is not None else sold_before
+    if (
+        (opp.owner_id, opp.account_id, opp.business_unit_id) != seller_before
+        or not sold <= sold_before
+        or (opp.stage.outcome == StageOutcome.WON and not was_won)  # logging a sale
+    ):
+        _check_selling(actor, opp, sold)
     _opportunity_save(opp, creating=False, line_items=lines)
     after = snapshot(opp)
     if lines is not None:

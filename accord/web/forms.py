@@ -39,6 +39,8 @@ def add_domain_errors(form: forms.Form, exc: DomainError) -> None:
     form.add_error(None, exc.detail)
     # The duplicate check lists the look-alikes it found (RFC 9457 extension member).
     form.duplicate_candidates = list(getattr(exc, "extra", {}).get("candidates", []))  # type: ignore[attr-defined]
+    # What the user can do instead (a cross-selling refusal: ask for an exception, dispute).
+    form.problem_options = list(getattr(exc, "extra", {}).get("options", []))  # type: ignore[attr-defined]
     for field, messages in exc.errors.items():
         target = field if field in form.fields else None
         for message in messages:
