@@ -19,6 +19,9 @@ from accord.integration.api import router as integration
 from accord.org.api import router as org
 from accord.sales.api import catalogue, leads, opportunities
 from accord.territories.api import router as handover
+from accord.territories.api_disputes import router as disputes
+from accord.territories.api_ownership import router as ownership
+from accord.territories.api_selling import router as selling
 
 api = AccordNinjaAPI(
     title="Accord API",
@@ -36,6 +39,7 @@ install_error_handlers(api)
 
 api.add_router("/", org)
 api.add_router("/", handover)
+api.add_router("/", ownership)
 api.add_router("/accounts", accounts)
 api.add_router("/contacts", contacts)
 api.add_router("/account-requests", account_requests)
@@ -50,3 +54,5 @@ api.add_router("/integration", integration)
 api.add_router("/forecasts", forecasts)
 api.add_router("/quotas", quotas)
 api.add_router("/reports", reports)
+api.add_router("/disputes", disputes)
+api.add_router("/selling", selling)

@@ -161,6 +161,18 @@ def make_requests(org: Org) -> None:
             requester=requester, business_unit=unit, legal_name=f"{status} Co.", status=status
         )
         AccountRequest.objects.filter(pk=request.pk).update(created_at=created)
+    from accord.territories.models import OwnershipDispute
+
+    disputed = Account.objects.filter(district=org.north).order_by("created_at").first()
+    if disputed is not None:
+        dispute = OwnershipDispute.objects.create(
+            account=disputed,
+            business_unit=org.unit,
+            claimant=org.rep,
+            reason="Visited monthly.",
+            deadline=at(2026, 2, 20),
+        )
+        OwnershipDispute.objects.filter(pk=dispute.pk).update(created_at=at(2026, 2, 10))
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.db.models import (
     Count,
+    DateTimeField,
     DecimalField,
     DurationField,
     ExpressionWrapper,
@@ -46,6 +47,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Value,
 )
 from django.db.models.functions import Coalesce, TruncWeek
 from django.http import HttpRequest, HttpResponse
@@ -84,8 +86,7 @@ class ReportName(StrEnum):
     STALE = "stale-opportunities"
     LOST_REASONS = "lost-reasons"
     ACCOUNT_REQUESTS = "account-requests"
-    # Disputes by unit come with the territories issue's disputes: add a ``DISPUTES`` name,
-    # a function below and an entry in ``REPORTS`` (grouped like ``account_requests``).
+    DISPUTES = "disputes-by-unit"
 
 
 @dataclass(frozen=True)
@@ -817,6 +818,109 @@ def account_requests(viewer: User, filters: ReportFilters) -> Report:
     )
 
 
+# --- ownership disputes -------------------------------------------------------------------
+
+
+def disputes_by_unit(viewer: User, filters: ReportFilters) -> Report:
+    """Ownership disputes opened in the period, by business unit: how many wait for a
+    decision (and how many of those are past their deadline), how the others ended, and
+    their age in days (an undecided one: so far; a closed one: until its decision or
+    withdrawal)."""
+    from accord.territories.disputes import UNDECIDED, disputes_visible_to
+    from accord.territories.models import DisputeOutcome, DisputeStatus
+
+    now = timezone.now()
+    qs = disputes_visible_to(viewer).filter(_in_period("created_at", filters.period))
+    if filters.unit_id is not None:
+        qs = qs.filter(business_unit_id=filters.unit_id)
+    if filters.district_id is not None:
+        qs = qs.filter(account__district_id=filters.district_id)
+    if filters.owner_id is not None:
+        qs = qs.filter(Q(claimant_id=filters.owner_id) | Q(owner_id=filters.owner_id))
+    age = ExpressionWrapper(
+        Coalesce(F("decided_at"), Value(now, output_field=DateTimeField())) - F("created_at"),
+        output_field=DurationField(),
+    )
+    decided = Q(status=DisputeStatus.DECIDED)
+    groups = (
+        qs.order_by()
+        .values("business_unit_id")
+        .annotate(
+            label=F("business_unit__name"),
+            label_th=F("business_unit__name_th"),
+            disputes=Count("pk"),
+            undecided=Count("pk", filter=Q(status__in=UNDECIDED)),
+            overdue=Count("pk", filter=Q(status__in=UNDECIDED, deadline__lt=now)),
+            escalated=Count("pk", filter=Q(escalated_at__isnull=False)),
+            kept=Count("pk", filter=decided & Q(outcome=DisputeOutcome.KEEP)),
+            transferred=Count("pk", filter=decided & Q(outcome=DisputeOutcome.TRANSFER)),
+            split=Count("pk", filter=decided & Q(outcome=DisputeOutcome.SPLIT)),
+            withdrawn=Count("pk", filter=Q(status=DisputeStatus.WITHDRAWN)),
+            age_total=Sum(age),
+            oldest_undecided=Min("created_at", filter=Q(status__in=UNDECIDED)),
+        )
+        .order_by("label")
+    )
+    counts = (
+        "disputes",
+        "undecided",
+        "overdue",
+        "escalated",
+        "kept",
+        "transferred",
+        "split",
+        "withdrawn",
+    )
+    rows = []
+    total_age = dt.timedelta()
+    oldest: dt.datetime | None = None
+    for g in _fetch(groups):
+        total_age += g["age_total"] or dt.timedelta()
+        if g["oldest_undecided"] is not None and (oldest is None or g["oldest_undecided"] < oldest):
+            oldest = g["oldest_undecided"]
+        rows.append(
+            {
+                "id": g["business_unit_id"],
+                "label": g["label"],
+                "label_th": g["label_th"] or g["label"],
+                **{key: g[key] for key in counts},
+                "average_age_days": _days((g["age_total"] or dt.timedelta()) / g["disputes"]),
+                "oldest_undecided_days": (
+                    _days(now - g["oldest_undecided"]) if g["oldest_undecided"] else None
+                ),
+            }
+        )
+    totals: dict[str, Any] = {key: sum(r[key] for r in rows) for key in counts}
+    totals["average_age_days"] = (
+        _days(total_age / totals["disputes"]) if totals["disputes"] else None
+    )
+    totals["oldest_undecided_days"] = _days(now - oldest) if oldest is not None else None
+    return Report(
+        ReportName.DISPUTES,
+        _("Ownership disputes by unit"),
+        _(
+            "Ownership disputes opened in the period, by business unit: waiting, overdue and "
+            "escalated ones, how the others ended, and their age in days."
+        ),
+        filters,
+        [
+            Column("label", _("Business unit"), "label"),
+            Column("disputes", _("Disputes")),
+            Column("undecided", _("Waiting for a decision")),
+            Column("overdue", _("Past the deadline")),
+            Column("escalated", _("Escalated to the regional manager")),
+            Column("kept", _("Owner kept")),
+            Column("transferred", _("Transferred")),
+            Column("split", _("Split")),
+            Column("withdrawn", _("Withdrawn")),
+            Column("average_age_days", _("Average age (days)"), "days"),
+            Column("oldest_undecided_days", _("Oldest waiting (days)"), "days"),
+        ],
+        rows,
+        totals,
+    )
+
+
 # --- the catalogue ------------------------------------------------------------------------
 
 
@@ -853,6 +957,7 @@ REPORTS: dict[ReportName, ReportSpec] = {
         ReportSpec(
             ReportName.ACCOUNT_REQUESTS, _("Account requests and duplicates"), account_requests
         ),
+        ReportSpec(ReportName.DISPUTES, _("Ownership disputes by unit"), disputes_by_unit),
     )
 }
 

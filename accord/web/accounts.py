@@ -48,6 +48,8 @@ from accord.sales.models import Opportunity
 from accord.sales.selectors import opportunity_list
 from accord.sales.services import opportunity_create, opportunity_update
 from accord.territories import visibility
+from accord.territories.disputes import disputes_of_account
+from accord.territories.selectors import account_owners, account_team
 from accord.web.forms import (
     AccountForm,
     ContactForm,
@@ -200,6 +202,7 @@ def _visible_account(request: HttpRequest, pk: uuid.UUID) -> Account:
 
 
 INVOICES_SHOWN = 5
+DISPUTES_SHOWN = 10
 
 
 def _render_360(
@@ -228,7 +231,9 @@ def _render_360(
         "log_form": log_form or QuickLogForm(),
         "may_edit": visibility.may_edit_account(user, account),
         "may_sell": visibility.may_create_selling_records(user),
-        # No owner per account yet: the header shows who covers the account's district.
+        "owners": list(account_owners(account)),
+        "team": list(account_team(account)),
+        "disputes": list(disputes_of_account(user, account)[:DISPUTES_SHOWN]),
         "covering_reps": list(
             visibility.people_covering_district(account.district_id)[:COVERING_REPS_SHOWN]
         ),

@@ -42,11 +42,14 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             _("Account requests"),
         )
     )
+    items.append(("disputes", reverse("web:dispute_list"), _("Disputes")))
+    items.append(("exceptions", reverse("web:selling_exception_list"), _("Selling exceptions")))
     if user.is_superuser or user.role in TEAM_ROLES:
         items.append(("team", reverse("web:team"), _("My team")))
     if may_steward(user):
         items.append(("duplicates", reverse("web:duplicate_queue"), _("Duplicates")))
     if user.is_superuser or user.role == Role.ADMINISTRATOR:
+        items.append(("assignment", reverse("web:assignment_rules"), _("Assignment rules")))
         items.append(("integration", reverse("web:integration_console"), _("Integration")))
     if shows_admin(user):
         items.append(("admin", reverse("admin:index"), _("Administration")))

@@ -226,6 +226,9 @@ DESCRIPTIONS: dict[ReportName, Any] = {
     ReportName.ACCOUNT_REQUESTS: gettext_lazy(
         "Account requests by unit and status, and how many were duplicates."
     ),
+    ReportName.DISPUTES: gettext_lazy(
+        "Ownership disputes by unit: waiting, overdue, how they ended and their age."
+    ),
 }
 
 

@@ -23,15 +23,33 @@ from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
+from accord.core.context import Source, acting_as
 from accord.integration.delivery import outbox_sweep
 from accord.integration.invoices import invoices_pull_all
+from accord.territories.disputes import disputes_escalate_overdue
 
 logger = logging.getLogger(__name__)
+
+#: How often the sweep thread escalates ownership disputes past their deadline.
+DISPUTE_ESCALATION_SECONDS = 60.0
+
+
+def _escalate_disputes() -> None:
+    """Ownership disputes past their deadline go to the regional manager (logged, never
+    raised: the sweep goes on)."""
+    try:
+        with acting_as(None, Source.SYSTEM):
+            escalated = disputes_escalate_overdue()
+        if escalated:
+            logger.info("Escalated %d ownership disputes past their deadline", escalated)
+    except Exception:
+        logger.exception("Dispute escalation failed; trying again later")
 
 
 def _sweep_forever(interval: float, stop: threading.Event) -> None:
     pull_every = float(settings.ACCORD_LEDGER_PULL_SECONDS)
     next_pull = time.monotonic()
+    next_escalation = time.monotonic()
     while not stop.wait(interval):
         try:
             close_old_connections()
@@ -43,6 +61,9 @@ def _sweep_forever(interval: float, stop: threading.Event) -> None:
                 read = invoices_pull_all()
                 if read:
                     logger.info("Pulled %d invoices from the ledger", read)
+            if time.monotonic() >= next_escalation:  # at most once a minute
+                next_escalation = time.monotonic() + DISPUTE_ESCALATION_SECONDS
+                _escalate_disputes()
         except Exception:
             logger.exception("Outbox sweep or ledger pull failed; trying again in %ss", interval)
         finally:
