@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accord.core.errors import DomainError, NotFound, ValidationFailed
+from accord.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from accord.core.pagination import Page
 from accord.core.selectors import get_visible
 from accord.customers import requests as services
@@ -278,7 +278,9 @@ def request_list(request: HttpRequest) -> HttpResponse:
 def request_edit(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = _user(request)
     account_request = _visible_request(user, pk)
-    if account_request.requester_id != user.pk or not account_request.is_pending:
+    if account_request.requester_id != user.pk:
+        raise DjangoPermissionDenied  # seen (a manager, a steward), not theirs to change
+    if not account_request.is_pending:
         return redirect("web:account_request_detail", pk=account_request.pk)
     form = AccountRequestForm(
         request.POST or None,
@@ -314,6 +316,8 @@ def request_withdraw(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     account_request = _visible_request(user, pk)
     try:
         services.account_request_withdraw(actor=user, request=account_request)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.detail) from exc
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
