@@ -18,7 +18,7 @@ from accord.activities.services import activity_create
 from accord.customers.services import contact_create
 from accord.sales.models import Lead, Stage
 from accord.sales.services import lead_create, opportunity_create
-from tests.conftest import ApiClient, make_account
+from tests.conftest import ApiClient, give_ownership, make_account
 from tests.factories import TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -391,3 +391,45 @@ def test_date_ranges_at_the_ends_of_the_calendar_are_no_error(org):
     body = api.get("/activities", date_from="1900-01-01", date_to="2999-12-31").json()
     assert [x["subject"] for x in body["items"]] == ["Hello"]
     assert api.get("/leads", created_to="9999-12-31").status_code == 422
+
+
+def test_accounts_filter_by_owner_and_unit_and_show_their_owners(org):
+    # given: the rep owns one account, the other unit's rep owns it too and another one
+    both = make_account(org, legal_name="Both Units Co., Ltd.", owner=org.rep)
+    give_ownership(both, org.south_rep)
+    make_account(org, legal_name="South Only Co., Ltd.", owner=org.south_rep)
+    make_account(org, legal_name="Nobody's Co., Ltd.")
+    admin = signed_in(org.admin)
+    # when / then: by owner, by unit, both
+    by_rep = admin.get(f"/accounts/?owner={org.rep.pk}")
+    assert _names(by_rep, "legal_name") == ["Both Units Co., Ltd."]
+    assert sorted(_names(admin.get(f"/accounts/?unit={org.other_unit.pk}"), "legal_name")) == [
+        "Both Units Co., Ltd.",
+        "South Only Co., Ltd.",
+    ]
+    assert _names(admin.get(f"/accounts/?unit={org.unit.pk}&owner={org.south_rep.pk}")) == []
+    # each row names its owners with their unit
+    html = by_rep.content.decode()
+    assert f"{org.rep} (BSD)" in html and f"{org.south_rep} (BSO)" in html
+    # the export has them too, and the API filters the same way
+    body = b"".join(admin.get(f"/accounts/export.csv?owner={org.rep.pk}").streaming_content)
+    lines = body.decode("utf-8-sig").splitlines()
+    assert lines[0].endswith(",owners") and len(lines) == 2
+    assert "bsd: rep; bso: southrep" in lines[1]
+    api = ApiClient(org.admin)
+    found = api.get("/accounts", business_unit=str(org.other_unit.pk)).json()["items"]
+    assert sorted(a["legal_name"] for a in found) == [
+        "Both Units Co., Ltd.",
+        "South Only Co., Ltd.",
+    ]
+
+
+def test_the_account_list_owners_take_a_fixed_number_of_queries(org):
+    make_account(org, legal_name="First Co., Ltd.", owner=org.rep)
+    client = signed_in(org.rep)
+    client.get("/accounts/")
+    few = queries(client, "/accounts/")
+    for i in range(5):
+        account = make_account(org, legal_name=f"More {i} Co., Ltd.", owner=org.rep)
+        give_ownership(account, org.south_rep)
+    assert queries(client, "/accounts/") == few

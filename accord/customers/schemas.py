@@ -109,8 +109,12 @@ class AccountFilters(QuerySchema):
     tax_id: str | None = Field(default=None, max_length=20)
     customer_code: str | None = Field(default=None, max_length=20)
     updated_since: ApiDateTime | None = None
+    owner: uuid.UUID | None = Field(default=None, description="Accounts this person owns.")
+    business_unit: uuid.UUID | None = Field(
+        default=None, description="Accounts owned in this business unit."
+    )
     scope: ListScope | None = Field(
-        default=None, description="mine / team: accounts in the districts those people cover."
+        default=None, description="mine / team: accounts those people own or work on."
     )
     ordering: AccountOrdering = "legal_name"
     cursor: str | None = Field(default=None, max_length=500)

@@ -38,12 +38,17 @@ def account_list(
     tax_id: str | None = None,
     customer_code: str | None = None,
     updated_since: dt.datetime | None = None,
+    owner: uuid.UUID | None = None,
+    business_unit: uuid.UUID | None = None,
     scope: visibility.ListScope | None = None,
     ordering: AccountOrdering = "legal_name",
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[Account]:
+    """Accounts ``user`` may see; ``owner``: those the person owns (in any unit);
+    ``business_unit``: those owned in that unit (with ``owner``: owned by them there)."""
     from accord.customers.services import customer_code_is_valid
+    from accord.territories.models import AccountOwner
 
     qs = visibility.accounts_visible_to(user)
     # "mine" / "my team": the accounts those people own or work on.
@@ -77,6 +82,13 @@ def account_list(
         )
     if updated_since:
         qs = qs.filter(updated_at__gte=updated_since)
+    if owner or business_unit:
+        owned = AccountOwner.objects.all()
+        if owner:
+            owned = owned.filter(owner_id=owner)
+        if business_unit:
+            owned = owned.filter(business_unit_id=business_unit)
+        qs = qs.filter(pk__in=owned.values("account_id"))
     return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit, keys_first=bool(search))
 
 

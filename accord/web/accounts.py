@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Model, prefetch_related_objects
+from django.db.models import Model, Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -43,12 +43,14 @@ from accord.customers.services import (
 )
 from accord.integration.invoices import account_invoice_summary, account_invoices
 from accord.integration.selectors import record_sync_status, sync_status_for_records
+from accord.org.models import BusinessUnit
 from accord.org.selectors import districts
 from accord.sales.models import Opportunity
 from accord.sales.selectors import opportunity_list
 from accord.sales.services import opportunity_create, opportunity_update
 from accord.territories import visibility
 from accord.territories.disputes import disputes_of_account
+from accord.territories.models import AccountOwner
 from accord.territories.selectors import account_owners, account_team
 from accord.web.forms import (
     AccountForm,
@@ -61,6 +63,10 @@ from accord.web.lists import SCOPES
 from accord.web.views import _user
 
 LIST_PAGE_SIZE = 50
+# The owners shown on each row of the account list (two queries, whatever the page size).
+OWNERS_PREFETCH = Prefetch(
+    "owners", queryset=AccountOwner.objects.select_related("owner", "business_unit")
+)
 RELATED_LIMIT = 20
 TIMELINE_LIMIT = 30
 COVERING_REPS_SHOWN = 10
@@ -81,7 +87,7 @@ ACCOUNT_SORTS = {
 
 
 def _scope_or_none(value: str | None) -> Literal["mine", "team"] | None:
-    """Mine or my team (accounts in the districts those people cover); else all I see."""
+    """Mine or my team (accounts those people own or work on); else all I see."""
     return "mine" if value == "mine" else "team" if value == "team" else None
 
 
@@ -94,6 +100,8 @@ def _account_filters(request: HttpRequest) -> dict[str, Any]:
         "status": status if status in AccountStatus.values else None,
         "ordering": sort if sort in ACCOUNT_SORTS else "legal_name",
         "scope": _scope_or_none(request.GET.get("scope")),
+        "owner": _uuid_or_none(request.GET.get("owner")),
+        "business_unit": _uuid_or_none(request.GET.get("unit")),
     }
 
 
@@ -115,10 +123,14 @@ def account_list_view(request: HttpRequest) -> HttpResponse:
             page = Page(items=[], next_cursor=None)
         else:  # a stale or edited cursor: start again
             page = account_list(user=user, limit=LIST_PAGE_SIZE, **filters)
-    prefetch_related_objects(page.items, "district")
+    prefetch_related_objects(page.items, "district", OWNERS_PREFETCH)
     context = {
         "nav": "accounts",
         "page": page,
+        "owners": visibility.owners_visible_to(user).order_by(
+            "first_name", "last_name", "username"
+        ),
+        "units": BusinessUnit.objects.filter(is_active=True).order_by("name"),
         "filters": filters,
         "query": filters["search"] or "",
         "districts": districts(),
@@ -158,17 +170,20 @@ def account_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse
         yield "\ufeff"  # so that spreadsheet programs read the Thai names as UTF-8
         yield writer.writerow(
             ["customer_code", "legal_name", "name_th", "name_en", "tax_id", "branch_code",
-             "district", "status", "phone", "email", "province"]
+             "district", "status", "phone", "email", "province", "owners"]
         )  # fmt: skip
         cursor: str | None = None
         while True:
             page = account_list(user=user, cursor=cursor, limit=MAX_LIMIT, **filters)
-            prefetch_related_objects(page.items, "district")
+            prefetch_related_objects(page.items, "district", OWNERS_PREFETCH)
             for a in page.items:
+                owners = "; ".join(
+                    f"{o.business_unit.code}: {o.owner.username}" for o in a.owners.all()
+                )
                 yield writer.writerow(
                     [a.customer_code, a.legal_name, a.name_th, a.name_en, a.tax_id,
                      a.branch_code, a.district.code if a.district else "", a.status,
-                     a.phone, a.email, a.province]
+                     a.phone, a.email, a.province, owners]
                 )  # fmt: skip
             if page.next_cursor is None:
                 return
