@@ -156,7 +156,18 @@ def pipeline_board(
         .annotate(n=Count("id"), amount=Sum("amount"))
         .order_by()
     }
-    cards_of = visible.select_related("account", "owner")
+    # Only what a card shows: whole account and user rows would be most of the work.
+    cards_of = visible.select_related("account", "owner").only(
+        "name",
+        "amount",
+        "currency",
+        "stage_id",
+        "created_at",
+        "account__legal_name",
+        "owner__username",
+        "owner__first_name",
+        "owner__last_name",
+    )
     columns = []
     for stage in pipeline.stages.order_by("position"):
         cards = list(cards_of.filter(stage=stage).order_by("-created_at", "-pk")[:per_stage])

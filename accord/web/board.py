@@ -10,12 +10,13 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accord.core.errors import DomainError, NotFound
 from accord.core.selectors import get_visible
 from accord.sales.models import Pipeline, Stage
-from accord.sales.selectors import pipeline_board, pipelines_with_stages
+from accord.sales.selectors import BoardColumn, pipeline_board, pipelines_with_stages
 from accord.sales.services import opportunity_move_stage
 from accord.territories import visibility
 from accord.web.forms import OpportunityForm
@@ -39,6 +40,20 @@ def _pipeline_for(request: HttpRequest, pipeline_id: str | None) -> tuple[Pipeli
     return chosen, pipelines
 
 
+_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+
+def _with_urls(columns: list[BoardColumn]) -> list[BoardColumn]:
+    """Each card's move and edit URLs, reversed once per board rather than per card."""
+    move = reverse("web:opportunity_move", args=[_PLACEHOLDER])
+    edit = reverse("web:opportunity_edit", args=[_PLACEHOLDER])
+    for column in columns:
+        for card in column.cards:
+            card.move_url = move.replace(_PLACEHOLDER, str(card.pk))  # type: ignore[attr-defined]
+            card.edit_url = edit.replace(_PLACEHOLDER, str(card.pk))  # type: ignore[attr-defined]
+    return columns
+
+
 def _render_board(
     request: HttpRequest,
     pipeline: Pipeline,
@@ -52,7 +67,7 @@ def _render_board(
         "nav": "board",
         "pipeline": pipeline,
         "pipelines": pipelines,
-        "columns": pipeline_board(user=user, pipeline=pipeline),
+        "columns": _with_urls(pipeline_board(user=user, pipeline=pipeline)),
         "problem": problem or {},
         "may_sell": visibility.may_create_selling_records(user),
     }

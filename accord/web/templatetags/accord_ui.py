@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 register = template.Library()
 
@@ -125,6 +125,32 @@ def stage_options(context: Any, columns: Any, selected: Any) -> str:
             html.replace("<option ", "<option selected ", 1) if pk == chosen else html
             for pk, html in cache[key]
         )
+    )
+
+
+@register.simple_tag(takes_context=True)
+def board_move_form(context: Any, columns: Any, card: Any) -> str:
+    """A card's keyboard "Move to" form (a board renders up to 20 per stage, so its fixed
+    parts — CSRF field, labels, stage options — are built once per render)."""
+    cache = context.render_context.setdefault("accord_move_form", {})
+    if "csrf" not in cache:
+        cache["csrf"] = format_html(
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">',
+            context.get("csrf_token", ""),
+        )
+        cache["move"] = gettext("Move")
+    label = gettext("Move “%(name)s” to") % {"name": card.name}
+    return format_html(
+        '<form method="post" action="{url}" class="move" hx-post="{url}" hx-target="#board">'
+        '{csrf}<label for="move-{pk}" class="visually-hidden">{label}</label>'
+        '<select id="move-{pk}" name="stage">{options}</select>'
+        '<button type="submit" class="small">{move}</button></form>',
+        url=card.move_url,
+        csrf=cache["csrf"],
+        pk=card.pk,
+        label=label,
+        options=stage_options(context, columns, card.stage_id),
+        move=cache["move"],
     )
 
 
