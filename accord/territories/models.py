@@ -125,7 +125,12 @@ class AccountOwner(BaseModel):
                 name="account_owner_unique_line",
             ),
         ]
-        indexes = [models.Index(fields=["owner", "account"], name="account_owner_owner")]
+        indexes = [
+            models.Index(fields=["owner", "account"], name="account_owner_owner"),
+            # The visibility probe "does one of these people own this account?" per row of
+            # a list (the unique indexes are partial, so they cannot answer it).
+            models.Index(fields=["account", "owner"], name="account_owner_account"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.owner} owns {self.account} in {self.business_unit}"

@@ -30,7 +30,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from accord.activities.models import Activity
 from accord.customers.models import Account, AccountRequest, Contact
@@ -169,25 +169,26 @@ def _granted(access: str, *, write: bool) -> bool:
 
 def _account_q(scope: Scope, *, pk: str, district: str, implicit: bool) -> Q | None:
     """Where an account is visible to the scope's user, written against the account's key
-    (``pk``) and district (``district``) paths; ``None``: every account."""
+    (``pk``) and district (``district``) paths; ``None``: every account.
+
+    The per-account conditions are correlated ``EXISTS`` probes of small indexes (owner,
+    team member, opportunity by account), never ``IN (subquery)``: a rep who owns a large
+    share of a million accounts would otherwise make the planner materialise and rescan
+    the subquery for every row of a list."""
     sharing = scope.of(SharedRecordType.ACCOUNT)
     if _granted(sharing.default_access, write=False):
         return None
     people = scope.people(SharedRecordType.ACCOUNT)
     condition = Q(
-        **{f"{pk}__in": AccountOwner.objects.filter(owner_id__in=people).values("account_id")}
-    ) | Q(
-        **{f"{pk}__in": AccountTeamMember.objects.filter(user_id__in=people).values("account_id")}
-    )
+        Exists(AccountOwner.objects.filter(account_id=OuterRef(pk), owner_id__in=people))
+    ) | Q(Exists(AccountTeamMember.objects.filter(account_id=OuterRef(pk), user_id__in=people)))
     if _granted(sharing.territory_access, write=False):
         condition |= Q(**{f"{district}__in": scope.districts(SharedRecordType.ACCOUNT)})
     if implicit:
         opportunity = _opportunity_q(scope)
         if opportunity is None:
             return None  # every opportunity is visible, so every account with one is
-        condition |= Q(
-            **{f"{pk}__in": Opportunity.objects.filter(opportunity).values("account_id")}
-        )
+        condition |= Q(Exists(Opportunity.objects.filter(opportunity, account_id=OuterRef(pk))))
     return condition
 
 
@@ -197,9 +198,11 @@ def _opportunity_q(scope: Scope) -> Q | None:
         return None
     people = scope.people(SharedRecordType.OPPORTUNITY)
     condition = Q(owner_id__in=people) | Q(
-        account_id__in=AccountTeamMember.objects.filter(user_id__in=people)
-        .exclude(opportunity_access=Access.NONE)
-        .values("account_id")
+        Exists(
+            AccountTeamMember.objects.filter(
+                account_id=OuterRef("account_id"), user_id__in=people
+            ).exclude(opportunity_access=Access.NONE)
+        )
     )
     if _granted(sharing.territory_access, write=False):
         condition |= Q(account__district_id__in=scope.districts(SharedRecordType.OPPORTUNITY))
@@ -281,8 +284,10 @@ def activities_visible_to(user: User) -> QuerySet[Activity]:
         | Q(opportunity__owner_id__in=people)
         | Q(lead__owner_id__in=people)
         | Q(
+            Exists(
+                AccountOwner.objects.filter(account_id=OuterRef("account_id"), owner_id__in=people)
+            ),
             opportunity__isnull=True,
-            account_id__in=AccountOwner.objects.filter(owner_id__in=people).values("account_id"),
         )
     )
     if _granted(sharing.territory_access, write=False):
@@ -482,9 +487,11 @@ def narrow_accounts_to_scope[M: Model](
     people = scope_owner_ids(user, scope)
     if people is None:
         return qs
-    owned = AccountOwner.objects.filter(owner_id__in=people).values("account_id")
-    teamed = AccountTeamMember.objects.filter(user_id__in=people).values("account_id")
-    return qs.filter(Q(**{f"{account_field}__in": owned}) | Q(**{f"{account_field}__in": teamed}))
+    owned = AccountOwner.objects.filter(account_id=OuterRef(account_field), owner_id__in=people)
+    teamed = AccountTeamMember.objects.filter(
+        account_id=OuterRef(account_field), user_id__in=people
+    )
+    return qs.filter(Q(Exists(owned)) | Q(Exists(teamed)))
 
 
 def owners_visible_to(user: User) -> QuerySet[User]:
