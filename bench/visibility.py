@@ -109,7 +109,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from django.test import Client
 
     from accord.org.services import api_token_create, api_token_revoke
-    from accord.territories.visibility import accounts_visible_to
     from bench.loader import row_counts
 
     print(f"Database: {database_label()}")
@@ -134,8 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     people.append(("admin, unfiltered", benchmark_user()))
     results: list[Result] = []
     for role, user in people:
-        visible = accounts_visible_to(type(user).objects.get(pk=user.pk)).count()
-        print(f"\n{user.username} ({role}) may see {visible:,} accounts")
+        owned = AccountOwner.objects.filter(owner=user).count()
+        print(f"\n{user.username} ({role}) owns {owned:,} accounts", flush=True)
         issued = api_token_create(user=user, name="bench-visibility")
         try:
             client = Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
