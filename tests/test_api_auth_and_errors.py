@@ -131,8 +131,9 @@ def test_account_list_query_count_does_not_grow_with_rows(
     with CaptureQueriesContext(connection) as ctx:
         response = api.get("/accounts", limit=count)
     assert len(response.json()["items"]) == count
-    # token, subordinates walk, their districts, their regions, the page
-    assert len(ctx.captured_queries) == 5, [q["sql"] for q in ctx.captured_queries]
+    # token, then the scope (subordinates walk, districts, sharing model, account-team
+    # places), the page
+    assert len(ctx.captured_queries) == 6, [q["sql"] for q in ctx.captured_queries]
 
 
 @pytest.mark.parametrize("count", [10, 100])
@@ -144,8 +145,8 @@ def test_opportunity_list_query_count_does_not_grow_with_rows(org, api_as, count
     with CaptureQueriesContext(connection) as ctx:
         response = api.get("/opportunities", limit=count)
     assert len(response.json()["items"]) == count
-    # token, subordinates walk, districts, regions, the page, its line items
-    assert len(ctx.captured_queries) == 6, [q["sql"] for q in ctx.captured_queries]
+    # token, the scope (four), the page, its line items
+    assert len(ctx.captured_queries) == 7, [q["sql"] for q in ctx.captured_queries]
 
 
 def test_production_mode_refuses_an_insecure_secret_key():

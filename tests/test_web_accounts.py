@@ -146,6 +146,7 @@ def test_csv_export_has_only_visible_rows_with_the_current_filters(org):
             "",
             "",
             "",
+            "",  # owners: none yet
         ]
     ]
 

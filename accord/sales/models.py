@@ -167,7 +167,7 @@ class Opportunity(BaseModel):
         on_delete=models.PROTECT,
         related_name="opportunities",
         db_index=False,
-    )  # indexed by opp_owner_stage
+    )  # indexed by opp_owner_stage_amount
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="opportunities")
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="opportunities")
     amount = AmountField()
@@ -186,7 +186,12 @@ class Opportunity(BaseModel):
             models.Index(fields=["name", "id"], name="opp_name_keyset"),
             models.Index(fields=["created_at", "id"], name="opp_created_keyset"),
             models.Index(fields=["amount", "id"], name="opp_amount_keyset"),
-            models.Index(fields=["owner", "stage"], name="opp_owner_stage"),
+            # A board's counts and totals for the people one sees: read from the index alone.
+            models.Index(
+                fields=["owner", "stage"],
+                include=["amount", "currency"],
+                name="opp_owner_stage_amount",
+            ),
             # A board column: a stage's newest cards (and whoever may see them all).
             models.Index(fields=["stage", "created_at", "id"], name="opp_stage_created"),
             models.Index(fields=["account", "created_at"], name="opp_account_created"),

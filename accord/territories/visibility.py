@@ -78,6 +78,11 @@ def sharing_model() -> dict[str, Sharing]:
     return model
 
 
+# Account-team places of a user (and the people under them) written into the visibility
+# conditions as literal ids; beyond this, a correlated probe of the team table is used.
+TEAM_PLACES_INLINED = 500
+
+
 @dataclass(frozen=True)
 class Scope:
     sees_all: bool
@@ -86,6 +91,22 @@ class Scope:
     own_district_ids: frozenset[uuid.UUID] = frozenset()  # without the hierarchy
     sharing: tuple[tuple[str, Sharing], ...] = ()
     user_id: uuid.UUID | None = None
+    # The account-team places of those people: (user, account, opportunity access), or
+    # None when there are too many to write into a query (then a correlated probe is used).
+    team: tuple[tuple[uuid.UUID, uuid.UUID, str], ...] | None = ()
+
+    def team_accounts(
+        self, people: frozenset[uuid.UUID], *, opportunities: bool = False
+    ) -> frozenset[uuid.UUID] | None:
+        """The accounts shared with ``people`` through account teams (with ``opportunities``:
+        those whose opportunities are shared too); None: too many, probe instead."""
+        if self.team is None:
+            return None
+        return frozenset(
+            account
+            for user, account, access in self.team
+            if user in people and (not opportunities or access != Access.NONE)
+        )
 
     def of(self, record_type: str) -> Sharing:
         return dict(self.sharing).get(record_type, SHARING_DEFAULTS[record_type])
@@ -148,6 +169,11 @@ def scope_of(user: User) -> Scope:
             if people == {user.pk} or all(s.grant_via_hierarchy for s in sharing.values())
             else _districts_covered({user.pk})
         )
+        team = list(
+            AccountTeamMember.objects.filter(user_id__in=people).values_list(
+                "user_id", "account_id", "opportunity_access"
+            )[: TEAM_PLACES_INLINED + 1]
+        )
         scope = Scope(
             False,
             frozenset(people),
@@ -155,6 +181,7 @@ def scope_of(user: User) -> Scope:
             frozenset(own),
             tuple(sharing.items()),
             user.pk,
+            tuple(team) if len(team) <= TEAM_PLACES_INLINED else None,
         )
     user._accord_scope = scope  # type: ignore[attr-defined]
     return scope
@@ -179,9 +206,14 @@ def _account_q(scope: Scope, *, pk: str, district: str, implicit: bool) -> Q | N
     if _granted(sharing.default_access, write=False):
         return None
     people = scope.people(SharedRecordType.ACCOUNT)
-    condition = Q(
-        Exists(AccountOwner.objects.filter(account_id=OuterRef(pk), owner_id__in=people))
-    ) | Q(Exists(AccountTeamMember.objects.filter(account_id=OuterRef(pk), user_id__in=people)))
+    condition = Q(Exists(AccountOwner.objects.filter(account_id=OuterRef(pk), owner_id__in=people)))
+    teamed = scope.team_accounts(people)
+    if teamed is None:
+        condition |= Q(
+            Exists(AccountTeamMember.objects.filter(account_id=OuterRef(pk), user_id__in=people))
+        )
+    elif teamed:
+        condition |= Q(**{f"{pk}__in": teamed})
     if _granted(sharing.territory_access, write=False):
         condition |= Q(**{f"{district}__in": scope.districts(SharedRecordType.ACCOUNT)})
     if implicit:
@@ -197,13 +229,18 @@ def _opportunity_q(scope: Scope) -> Q | None:
     if _granted(sharing.default_access, write=False):
         return None
     people = scope.people(SharedRecordType.OPPORTUNITY)
-    condition = Q(owner_id__in=people) | Q(
-        Exists(
-            AccountTeamMember.objects.filter(
-                account_id=OuterRef("account_id"), user_id__in=people
-            ).exclude(opportunity_access=Access.NONE)
+    condition = Q(owner_id__in=people)
+    teamed = scope.team_accounts(people, opportunities=True)
+    if teamed is None:
+        condition |= Q(
+            Exists(
+                AccountTeamMember.objects.filter(
+                    account_id=OuterRef("account_id"), user_id__in=people
+                ).exclude(opportunity_access=Access.NONE)
+            )
         )
-    )
+    elif teamed:
+        condition |= Q(account_id__in=teamed)
     if _granted(sharing.territory_access, write=False):
         condition |= Q(account__district_id__in=scope.districts(SharedRecordType.OPPORTUNITY))
     return condition
