@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 from django.db import connection, transaction
 
-from accord.integration.delivery import deliver_key
+from accord.integration.delivery import deliver_connector, deliver_key
 from accord.integration.models import (
     Connector,
     ConnectorKind,
@@ -90,5 +90,54 @@ def test_four_workers_deliver_every_event_once_and_in_account_order(org):
     assert len(sent) == 30
     assert set(sent.values()) == {1}
     for key in keys:
+        sequence = [r.json["sequence"] for r in receiver.requests if r.json["ordering_key"] == key]
+        assert sequence == [1, 2, 3, 4, 5]
+
+
+def test_four_batch_workers_deliver_every_event_once_and_in_account_order(org):
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("threads need a shared database file or PostgreSQL (ACCORD_TEST_SQLITE_NAME)")
+    # given: 6 accounts, 5 events each, committed
+    receiver = WebhookReceiver(secret="k" * 16).start()
+    try:
+        connector = Connector.objects.create(
+            name="hook",
+            kind=ConnectorKind.WEBHOOK,
+            event_types=["account.approved", "account.updated"],
+            settings={"url": receiver.url, "secret": "k" * 16, "timeout_seconds": 5},
+        )
+        accounts = [make_account(org, legal_name=NAMES[n]) for n in range(6)]
+        for account in accounts:
+            for _ in range(4):
+                with transaction.atomic():
+                    account_event_emit(event_type=EventType.ACCOUNT_UPDATED, account=account)
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            try:
+                for _ in range(10):
+                    deliver_connector(str(connector.pk))
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        # when: four workers drain the connector's backlog at once (claiming across keys)
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        receiver.stop()
+    # then: every event once, each account's in order
+    assert errors == []
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
+    assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
+    sent = Counter(r.headers["Idempotency-Key"] for r in receiver.requests)
+    assert len(sent) == 30
+    assert set(sent.values()) == {1}
+    for account in accounts:
+        key = str(account.pk)
         sequence = [r.json["sequence"] for r in receiver.requests if r.json["ordering_key"] == key]
         assert sequence == [1, 2, 3, 4, 5]

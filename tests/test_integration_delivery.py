@@ -121,7 +121,7 @@ def test_a_5xx_is_retried_after_a_backoff_and_then_delivered(
     assert before + timedelta(seconds=7.5) <= row.next_attempt_at <= after + timedelta(seconds=7.5)
     task = DBTaskResult.objects.get()
     assert task.run_after == row.next_attempt_at
-    assert task.args_kwargs["args"] == [str(connector.pk), str(account.pk)]
+    assert task.args_kwargs["args"] == [str(connector.pk)]
     # when: too early, nothing is sent
     assert deliver_key(str(connector.pk), str(account.pk)) == 0
     assert len(receiver.requests) == 1
@@ -380,20 +380,22 @@ def test_a_long_backlog_for_one_key_is_handed_to_a_fresh_task(org, receiver):
         _approve(account)
     assert deliver_key(str(connector.pk), str(account.pk), limit=2) == 2
     task = DBTaskResult.objects.get()
-    assert task.args_kwargs["args"] == [str(connector.pk), str(account.pk)]
+    assert task.args_kwargs["args"] == [str(connector.pk)]
     assert deliver_key(str(connector.pk), str(account.pk), limit=2) == 1
     assert DBTaskResult.objects.count() == 1
 
 
-def test_the_sweep_enqueues_one_task_per_lost_key(org, receiver):
+def test_the_sweep_enqueues_one_task_per_connector_with_lost_work(org, receiver):
     connector = _hook(receiver.url)
     account = make_account(org)
     _approve(account)
     _approve(account)
+    _approve(make_account(org, legal_name="Other Key Co., Ltd."))
     Delivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))
     assert engine.outbox_sweep() == 1
     task = DBTaskResult.objects.get()
-    assert task.args_kwargs["args"] == [str(connector.pk), str(account.pk)]
+    assert task.task_path == "accord.integration.tasks.deliver_connector_task"
+    assert task.args_kwargs["args"] == [str(connector.pk)]
     # a second sweep while that task still waits adds nothing
     assert engine.outbox_sweep() == 0
     assert DBTaskResult.objects.count() == 1

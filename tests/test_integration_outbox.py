@@ -191,8 +191,8 @@ def test_the_delivery_task_is_enqueued_only_when_the_write_commits(
         _won_opportunity(org, account)
     # then: one task for the live connector, none for the paused one
     task = DBTaskResult.objects.get()
-    assert task.task_path == "accord.integration.tasks.deliver_key_task"
-    assert task.args_kwargs == {"args": [str(connector.pk), str(account.pk)], "kwargs": {}}
+    assert task.task_path == "accord.integration.tasks.deliver_connector_task"
+    assert task.args_kwargs == {"args": [str(connector.pk)], "kwargs": {}}
 
 
 def test_nothing_is_enqueued_when_the_write_does_not_commit(

@@ -148,7 +148,8 @@ def test_the_worker_command_delivers_committed_events_in_order(org, receiver):
     make_account(org, legal_name="Beta Co., Ltd.")
     with transaction.atomic():
         account_event_emit(event_type=EventType.ACCOUNT_UPDATED, account=a)
-    assert DBTaskResult.objects.count() == 3
+    # one task for the connector: later commits find it still waiting
+    assert DBTaskResult.objects.count() == 1
     # when: the real worker runs what is queued, then exits
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
     try:

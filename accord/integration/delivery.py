@@ -14,6 +14,12 @@ Rules that make delivery safe with any number of workers:
   ``Idempotency-Key``). The outcome is written only by the holder of the claim token.
 * **Retries.** 5xx, timeouts and refused connections retry with capped exponential backoff
   and full jitter; permanent failures and exhausted attempts go to ``dead``.
+* **Batches.** :func:`deliver_connector` (the delivery task) claims up to ``batch_size``
+  heads of *different* keys in one short transaction (the same rules: only heads, ``SKIP
+  LOCKED``, a lease and one claim token for the batch), hands them to the connector at
+  once where it can take a batch (the SQL ledger: one ledger transaction; a failed batch
+  falls back to one event at a time, so a bad event never fails the others) and records
+  the outcomes in bulk. Connectors without batches (webhooks) take one at a time.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
 from accord.integration.connectors import (
@@ -42,6 +48,7 @@ from accord.integration.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
+    OutboxEvent,
 )
 
 logger = logging.getLogger(__name__)
@@ -53,6 +60,10 @@ DEFAULT_LEASE_SECONDS = 60.0
 # A due delivery untouched for this long has lost its task (a crash between commit and
 # enqueue, an expired lease, a backend without deferred tasks): the sweep enqueues again.
 SWEEP_GRACE_SECONDS = 30.0
+# Heads claimed at once by a connector that takes batches (``settings.batch_size``).
+DEFAULT_BATCH_SIZE = 200
+# Batches one delivery task runs before it hands the rest to a fresh task.
+MAX_BATCHES_PER_TASK = 50
 
 
 def _setting(connector: Connector, name: str, default: float) -> float:
@@ -148,6 +159,7 @@ def _record(
     started_at: datetime,
     duration_ms: int,
     error: Exception | None,
+    enqueue_retry: bool = True,
 ) -> str | None:
     """Write the outcome if the claim still holds; returns the new status."""
     with transaction.atomic():
@@ -202,7 +214,7 @@ def _record(
             outcome=outcome,
             error="" if error is None else delivery.last_error,
         )
-        if delivery.status == DeliveryStatus.FAILED:
+        if delivery.status == DeliveryStatus.FAILED and enqueue_retry:
             from accord.integration.tasks import enqueue_key_deliveries
 
             pair = [(str(connector.pk), delivery.ordering_key)]
@@ -247,6 +259,203 @@ def deliver_key(connector_id: str, key: str, *, limit: int = 200) -> int:
     return delivered
 
 
+def batch_size(connector: Connector) -> int:
+    """How many heads one claim takes: 1 unless the connector delivers batches."""
+    if not hasattr(connector_impl(connector.kind), "deliver_batch"):
+        return 1
+    return max(1, int(_setting(connector, "batch_size", DEFAULT_BATCH_SIZE)))
+
+
+def claim_batch(connector: Connector, *, limit: int, now: datetime | None = None) -> list[Claim]:
+    """Claim up to ``limit`` heads of different keys of ``connector`` that may go now.
+
+    A row qualifies when it is due (pending or failed and its time has come, or delivering
+    with an expired lease) and no earlier delivery of its key is undelivered. ``delivered``
+    is final (a replay only revives dead or failed rows), so the ``NOT EXISTS`` check
+    cannot be outdated by a concurrent worker; rows another worker holds are skipped
+    (``SKIP LOCKED``), and PostgreSQL re-checks the due condition of a row that changed
+    while it waited. All claimed rows share one claim token and one lease.
+    """
+    now = now or timezone.now()
+    earlier = Delivery.objects.filter(
+        connector=OuterRef("connector"),
+        ordering_key=OuterRef("ordering_key"),
+        seq__lt=OuterRef("seq"),
+    ).exclude(status=DeliveryStatus.DELIVERED)
+    # A delivering row was due when it was claimed, so ``next_attempt_at <= now`` holds for
+    # every candidate: the scan walks the partial index of undelivered rows in time order
+    # and stops at ``limit``.
+    due = (
+        Delivery.objects.filter(connector=connector, next_attempt_at__lte=now)
+        .exclude(status=DeliveryStatus.DELIVERED)
+        .filter(
+            Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED])
+            | Q(status=DeliveryStatus.DELIVERING, lease_expires_at__lte=now)
+        )
+        .filter(~Exists(earlier))
+        .order_by("next_attempt_at", "id")
+    )
+    with transaction.atomic():
+        heads = list(due.select_for_update(skip_locked=True)[:limit])
+        if not heads:
+            return []
+        events = OutboxEvent.objects.in_bulk([h.event_id for h in heads])
+        for head in heads:
+            head.event = events[head.event_id]
+        token = secrets.token_hex(16)
+        lease = now + timedelta(seconds=lease_seconds(connector))
+        Delivery.objects.filter(pk__in=[h.pk for h in heads]).update(
+            status=DeliveryStatus.DELIVERING,
+            attempts=F("attempts") + 1,
+            claim_token=token,
+            lease_expires_at=lease,
+        )
+    for head in heads:
+        head.status = DeliveryStatus.DELIVERING
+        head.attempts += 1
+        head.claim_token = token
+        head.lease_expires_at = lease
+    return [Claim(delivery=h, token=token) for h in heads]
+
+
+def _send_batch(claims: list[Claim], connector: Connector) -> list[Exception | None]:
+    impl = connector_impl(connector.kind)
+    events = [c.delivery.event for c in claims]
+    try:
+        results: list[Exception | None] = list(
+            impl.deliver_batch(connector=connector, events=events)  # type: ignore[attr-defined]
+        )
+    except (RetryableError, PermanentError) as exc:
+        return [exc] * len(claims)
+    except Exception as exc:
+        logger.exception("A delivery batch of %s failed unexpectedly", connector.pk)
+        return [RetryableError(f"{type(exc).__name__}: {exc}")] * len(claims)
+    if len(results) != len(claims):
+        return [RetryableError("The connector answered for a different number of events.")] * len(
+            claims
+        )
+    return results
+
+
+def _record_delivered(
+    claims: list[Claim], connector: Connector, *, started_at: datetime, duration_ms: int
+) -> int:
+    """Mark the delivered claims that still hold as delivered: one UPDATE (its WHERE checks
+    the claim, row by row, under the row lock the UPDATE takes) and one INSERT."""
+    if not claims:
+        return 0
+    token = claims[0].token
+    ids = [c.delivery.pk for c in claims]
+    with transaction.atomic():
+        now = timezone.now()
+        updated = Delivery.objects.filter(
+            pk__in=ids, claim_token=token, status=DeliveryStatus.DELIVERING
+        ).update(
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=now,
+            last_error="",
+            claim_token="",
+            lease_expires_at=None,
+        )
+        held = ids
+        if updated != len(ids):
+            logger.warning(
+                "%d deliveries: claim lost before the outcome was written", len(ids) - updated
+            )
+            held = list(
+                Delivery.objects.filter(
+                    pk__in=ids, status=DeliveryStatus.DELIVERED, delivered_at=now
+                ).values_list("pk", flat=True)
+            )
+        per_event = max(0, duration_ms // len(claims))
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(
+                delivery_id=pk,
+                connector=connector,
+                started_at=started_at,
+                duration_ms=per_event,
+                outcome=AttemptOutcome.DELIVERED,
+                error="",
+            )
+            for pk in held
+        )
+    return len(held)
+
+
+def deliver_batch_claimed(claims: list[Claim], connector: Connector) -> int:
+    """Send claimed deliveries and record the outcomes; returns how many were delivered."""
+    if not claims:
+        return 0
+    started_at = timezone.now()
+    started = time.monotonic()
+    if len(claims) == 1 and not hasattr(connector_impl(connector.kind), "deliver_batch"):
+        status = deliver_claimed(claims[0], connector)
+        return 1 if status == DeliveryStatus.DELIVERED else 0
+    results = _send_batch(claims, connector)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    ok = [c for c, error in zip(claims, results, strict=True) if error is None]
+    delivered = _record_delivered(ok, connector, started_at=started_at, duration_ms=duration_ms)
+    for claim, error in zip(claims, results, strict=True):
+        if error is not None:
+            _record(
+                claim,
+                connector,
+                started_at=started_at,
+                duration_ms=duration_ms,
+                error=error,
+                enqueue_retry=False,  # one wake-up for the whole connector, see below
+            )
+    return delivered
+
+
+def next_retry_at(connector: Connector, *, now: datetime | None = None) -> datetime | None:
+    """When the connector's earliest waiting retry falls due (None: none is waiting)."""
+    now = now or timezone.now()
+    when: datetime | None = (
+        Delivery.objects.filter(connector=connector, next_attempt_at__gt=now)
+        .exclude(status=DeliveryStatus.DELIVERED)
+        .filter(status=DeliveryStatus.FAILED)
+        .aggregate(first=Min("next_attempt_at"))["first"]
+    )
+    return when
+
+
+def deliver_connector(
+    connector_id: str,
+    *,
+    max_batches: int = MAX_BATCHES_PER_TASK,
+    on_full_batch: Callable[[], object] | None = None,
+) -> int:
+    """Deliver what is due for a connector, batch after batch; returns how many were
+    delivered. ``on_full_batch`` runs when a batch came back full (more is likely waiting):
+    the task uses it to offer the backlog to another worker."""
+    connector = Connector.objects.filter(pk=connector_id).first()
+    if connector is None or not connector.enabled or connector.paused:
+        return 0
+    size = batch_size(connector)
+    delivered = 0
+    for _ in range(max_batches):
+        claims = claim_batch(connector, limit=size)
+        if not claims:
+            break
+        if len(claims) == size and on_full_batch is not None:
+            on_full_batch()
+            on_full_batch = None  # once per task is enough
+        delivered += deliver_batch_claimed(claims, connector)
+    else:
+        # A long backlog: hand the rest to a fresh task so other work gets a turn.
+        from accord.integration.tasks import ensure_connector_task
+
+        ensure_connector_task(str(connector.pk))
+        return delivered
+    when = next_retry_at(connector)
+    if when is not None:
+        from accord.integration.tasks import ensure_connector_task
+
+        ensure_connector_task(str(connector.pk), run_after=when)
+    return delivered
+
+
 def due_keys(
     *, now: datetime | None = None, grace_seconds: float = SWEEP_GRACE_SECONDS, limit: int = 1000
 ) -> list[tuple[str, str]]:
@@ -270,10 +479,9 @@ def due_keys(
 
 
 def outbox_sweep(*, now: datetime | None = None, grace_seconds: float = SWEEP_GRACE_SECONDS) -> int:
-    """Enqueue delivery tasks for due work whose task was lost; returns the pairs enqueued."""
-    from accord.integration.tasks import enqueue_key_deliveries, queued_pairs
+    """Enqueue delivery tasks for due work whose task was lost; returns the connectors
+    enqueued (a connector whose task is already waiting is not enqueued again)."""
+    from accord.integration.tasks import ensure_connector_task
 
-    queued = queued_pairs()
-    pairs = [p for p in due_keys(now=now, grace_seconds=grace_seconds) if p not in queued]
-    enqueue_key_deliveries(pairs)
-    return len(pairs)
+    connectors = dict.fromkeys(c for c, _ in due_keys(now=now, grace_seconds=grace_seconds))
+    return sum(1 for c in connectors if ensure_connector_task(c))

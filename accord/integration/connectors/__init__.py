@@ -4,6 +4,10 @@ A connector's ``deliver(connector=…, event=…)`` returns on success and raise
 :class:`RetryableError` (the target may recover: 5xx, timeouts), its subclass
 :class:`TargetUnavailable` (the target is down or overloaded: refused connections, 503) or
 :class:`PermanentError` (retrying cannot help: most 4xx, a mapping fault).
+
+A connector that can write many events at once also has ``deliver_batch(connector=…,
+events=[…])``, which returns per event ``None`` (delivered) or the error, so that one bad
+event never fails the others (the SQL ledger has one; webhooks go one at a time).
 """
 
 from __future__ import annotations

@@ -13,15 +13,25 @@ PyMySQL), ``postgres://…`` or ``sqlite:////path/ledger.sqlite3``.
 Every row is upserted on its key (``INSERT … ON DUPLICATE KEY UPDATE`` /
 ``ON CONFLICT … DO UPDATE``), lines the order no longer has are deleted, all in one ledger
 transaction: delivering the same event twice leaves the ledger as once. An event type
-without a mapping is not written (delivered as a no-op).
+without a mapping is not written (delivered as a no-op). A lines mapping with
+``"prune": false`` keeps rows the event does not list (e.g. aliases of merged accounts:
+each merge adds to them).
+
+:meth:`SqlLedgerConnector.deliver_batch` writes many events in one ledger transaction,
+statements of the same shape together (``executemany``: one multi-row ``INSERT`` on
+MySQL/MariaDB). The events of a batch have different ordering keys (accounts) and so touch
+different ledger rows; if the batch fails, each event is written on its own, so one bad
+event fails alone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -101,6 +111,13 @@ def _forget(url: str) -> None:
 
 
 def upsert_sql(dialect: Dialect, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    return _upsert_sql(dialect, table, tuple(columns), tuple(key))
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_sql(
+    dialect: Dialect, table: str, columns: tuple[str, ...], key: tuple[str, ...]
+) -> str:
     cols = ", ".join(dialect.ident(c) for c in columns)
     marks = ", ".join([dialect.placeholder] * len(columns))
     rest = [c for c in columns if c not in key] or list(key[:1])
@@ -117,6 +134,10 @@ def upsert_sql(dialect: Dialect, table: str, columns: Sequence[str], key: Sequen
 class Write:
     sql: str
     params: tuple[Any, ...]
+    # A DELETE also names its table and its condition, so that a batch deletes with one
+    # statement per table: ``DELETE FROM t WHERE (c1) OR (c2) …``.
+    delete_from: str = ""
+    condition: str = ""
 
 
 def _row_write(dialect: Dialect, table: str, key: Sequence[str], row: Mapping[str, Any]) -> Write:
@@ -146,12 +167,15 @@ def plan_writes(dialect: Dialect, spec: Mapping[str, Any], payload: Any) -> list
                 line_row = {**parent, **apply_mapping(lines["columns"], item)}
                 writes.append(_row_write(dialect, lines["table"], line_key, line_row))
                 kept.append(line_row[own_key[0]])
+            if lines.get("prune", True) is False:
+                return writes
             where = " AND ".join(f"{dialect.ident(c)} = {dialect.placeholder}" for c in parent)
-            sql = f"DELETE FROM {dialect.ident(lines['table'])} WHERE {where}"  # noqa: S608
             if kept:
                 marks = ", ".join([dialect.placeholder] * len(kept))
-                sql += f" AND {dialect.ident(own_key[0])} NOT IN ({marks})"
-            writes.append(Write(sql, (*parent.values(), *kept)))
+                where += f" AND {dialect.ident(own_key[0])} NOT IN ({marks})"
+            table_sql = dialect.ident(lines["table"])
+            sql = f"DELETE FROM {table_sql} WHERE {where}"  # noqa: S608
+            writes.append(Write(sql, (*parent.values(), *kept), table_sql, where))
     except MappingError as exc:
         raise PermanentError(f"Mapping: {exc}") from exc
     except (KeyError, TypeError) as exc:
@@ -192,7 +216,112 @@ def _classify(exc: Exception) -> Exception:
     return RetryableError(f"Ledger error: {name}: {exc}")
 
 
+DELETES_PER_STATEMENT = 200
+# A failed batch is retried event by event for at most this long (the claim's lease is
+# at least 60 s); what is left retries later.
+FALLBACK_SECONDS = 20.0
+
+
+def _grouped(writes: Sequence[Write]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Statements of the same text together, in the order each text first appears;
+    the deletes of one table joined into one statement (by up to 200 conditions)."""
+    groups: dict[str, list[tuple[Any, ...]]] = {}
+    deletes: dict[str, list[Write]] = {}
+    for write in writes:
+        if write.delete_from:
+            if write.delete_from not in deletes:
+                groups[f"DELETE {write.delete_from}"] = []  # keeps its place in the order
+            deletes.setdefault(write.delete_from, []).append(write)
+        else:
+            groups.setdefault(write.sql, []).append(write.params)
+    statements: list[tuple[str, list[tuple[Any, ...]]]] = []
+    for sql, params in groups.items():
+        table = sql.removeprefix("DELETE ")
+        if table == sql or table not in deletes:
+            statements.append((sql, params))
+            continue
+        group = deletes[table]
+        for start in range(0, len(group), DELETES_PER_STATEMENT):
+            chunk = group[start : start + DELETES_PER_STATEMENT]
+            where = " OR ".join(f"({w.condition})" for w in chunk)
+            statement = f"DELETE FROM {table} WHERE {where}"  # noqa: S608 - identifiers checked
+            statements.append((statement, [tuple(p for w in chunk for p in w.params)]))
+    return statements
+
+
+def _execute_all(dialect: Dialect, conn: Any, writes: Sequence[Write]) -> None:
+    cursor = conn.cursor()
+    try:
+        if dialect is SQLITE:
+            cursor.execute("BEGIN IMMEDIATE")
+        for sql, params in _grouped(writes):
+            if len(params) == 1:
+                cursor.execute(sql, params[0])
+            else:
+                cursor.executemany(sql, params)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        cursor.close()
+
+
 class SqlLedgerConnector:
+    def deliver_batch(
+        self, *, connector: Connector, events: Sequence[OutboxEvent]
+    ) -> list[Exception | None]:
+        """Write the events in one ledger transaction; per event, ``None`` (written) or the
+        error. A failed batch is retried one event at a time, unless the ledger is down."""
+        results: list[Exception | None] = [None] * len(events)
+        url = connector.settings.get("database_url")
+        if not isinstance(url, str):
+            return [PermanentError("The connector has no database_url.")] * len(events)
+        try:
+            dialect, _conn = _connection(url)
+        except Exception as exc:
+            _forget(url)
+            return [_classify(exc)] * len(events)
+        planned: list[int] = []
+        writes: list[Write] = []
+        for i, event in enumerate(events):
+            spec = connector.field_mapping.get(event.event_type)
+            if not spec:
+                continue
+            try:
+                writes.extend(plan_writes(dialect, spec, event.payload))
+            except PermanentError as exc:
+                results[i] = exc
+                continue
+            planned.append(i)
+        if not planned:
+            return results
+        try:
+            _execute_all(dialect, _connection(url)[1], writes)
+            return results
+        except Exception as exc:
+            _forget(url)
+            error = _classify(exc)
+            if len(planned) == 1 or isinstance(error, TargetUnavailable):
+                for i in planned:
+                    results[i] = error
+                return results
+        deadline = time.monotonic() + FALLBACK_SECONDS
+        for n, i in enumerate(planned):  # one at a time: a bad event fails alone
+            if time.monotonic() > deadline:  # stay well inside the claim's lease
+                for j in planned[n:]:
+                    results[j] = RetryableError("Ledger slow: the batch ran out of time.")
+                break
+            try:
+                self.deliver(connector=connector, event=events[i])
+            except TargetUnavailable as exc:
+                for j in planned[n:]:
+                    results[j] = exc
+                break
+            except (PermanentError, RetryableError) as exc:
+                results[i] = exc
+        return results
+
     def deliver(self, *, connector: Connector, event: OutboxEvent) -> None:
         spec = connector.field_mapping.get(event.event_type)
         if not spec:
@@ -202,19 +331,7 @@ class SqlLedgerConnector:
             raise PermanentError("The connector has no database_url.")
         try:
             dialect, conn = _connection(url)
-            writes = plan_writes(dialect, spec, event.payload)
-            cursor = conn.cursor()
-            try:
-                if dialect is SQLITE:
-                    cursor.execute("BEGIN IMMEDIATE")
-                for write in writes:
-                    cursor.execute(write.sql, write.params)
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
-            finally:
-                cursor.close()
+            _execute_all(dialect, conn, plan_writes(dialect, spec, event.payload))
         except (PermanentError, RetryableError):
             raise
         except Exception as exc:

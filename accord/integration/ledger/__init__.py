@@ -2,6 +2,9 @@
 
 The schema is not Accord's (a real ledger has its own); it shows the connector writing
 customers, sales orders and their lines with keys that make repeated deliveries harmless.
+A merge (``account.merged``) upserts the survivor and links each merged-away customer code
+to it in ``ledger_customer_aliases`` (old code → survivor's code), so invoices and orders
+filed under an old code can be found under the survivor.
 """
 
 from __future__ import annotations
@@ -51,6 +54,11 @@ CREATE TABLE ledger_invoices (
     due_date DATE,
     status VARCHAR(8) NOT NULL DEFAULT 'OPEN',
     updated_at VARCHAR(26) NOT NULL
+);
+CREATE TABLE ledger_customer_aliases (
+    old_code VARCHAR(12) NOT NULL PRIMARY KEY,
+    cust_code VARCHAR(12) NOT NULL,
+    old_crm_id VARCHAR(36) NOT NULL
 )
 """
 
@@ -58,6 +66,17 @@ CREATE TABLE ledger_invoices (
 def demo_schema_statements() -> list[str]:
     return [s.strip() for s in DEMO_SCHEMA_SQL.split(";") if s.strip()]
 
+
+_CUSTOMER_COLUMNS = {
+    "cust_code": "account.customer_code",
+    "cust_name": "account.legal_name",
+    "tax_id": "account.tax_id",
+    "branch": "account.branch_code",
+    "province": "account.province",
+    "postcode": "account.postal_code",
+    "status": "account.status",
+    "crm_id": "account.id",
+}
 
 _ORDER = {
     "table": "ledger_sales_orders",
@@ -91,6 +110,21 @@ DEMO_LEDGER_MAPPING: dict[str, Any] = {
             "postcode": "account.postal_code",
             "status": "account.status",
             "crm_id": "account.id",
+        },
+    },
+    "account.merged": {
+        "table": "ledger_customers",
+        "key": ["cust_code"],
+        "columns": _CUSTOMER_COLUMNS,
+        # id remap: every merged-away code points at the survivor (a later merge adds to
+        # the list, so nothing is pruned; an old code merged again moves to its new home)
+        "lines": {
+            "table": "ledger_customer_aliases",
+            "path": "merged",
+            "parent": {"cust_code": "account.customer_code"},
+            "key": ["old_code"],
+            "prune": False,
+            "columns": {"old_code": "customer_code", "old_crm_id": "id"},
         },
     },
     "opportunity.won": {

@@ -55,7 +55,7 @@ def _sweep_forever(interval: float, stop: threading.Event) -> None:
             close_old_connections()
             enqueued = outbox_sweep()
             if enqueued:
-                logger.info("Sweep re-enqueued %d delivery keys", enqueued)
+                logger.info("Sweep enqueued delivery for %d connectors", enqueued)
             if pull_every > 0 and time.monotonic() >= next_pull:
                 next_pull = time.monotonic() + pull_every
                 read = invoices_pull_all()
