@@ -51,7 +51,8 @@ class Command(BaseCommand):
                 name="demo-ledger",
                 defaults={
                     "kind": ConnectorKind.SQL_LEDGER,
-                    "event_types": [e.value for e in EventType if e != EventType.ACCOUNT_MERGED],
+                    # Every event the demo mapping handles (merges become customer aliases).
+                    "event_types": [e.value for e in EventType if e.value in DEMO_LEDGER_MAPPING],
                     "field_mapping": DEMO_LEDGER_MAPPING,
                     "settings": {"database_url": url},
                 },
