@@ -186,10 +186,11 @@ class Opportunity(BaseModel):
             models.Index(fields=["name", "id"], name="opp_name_keyset"),
             models.Index(fields=["created_at", "id"], name="opp_created_keyset"),
             models.Index(fields=["amount", "id"], name="opp_amount_keyset"),
-            # A board's counts and totals for the people one sees: read from the index alone.
+            # Read from the index alone: a board's counts and totals for the people one
+            # sees, and the accounts of one's opportunities (implicit account access).
             models.Index(
                 fields=["owner", "stage"],
-                include=["amount", "currency"],
+                include=["amount", "currency", "account"],
                 name="opp_owner_stage_amount",
             ),
             # A board column: a stage's newest cards (and whoever may see them all).
