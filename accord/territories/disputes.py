@@ -198,7 +198,7 @@ def may_claim(user: User, account: Account) -> bool:
 
 def _locked(dispute: OwnershipDispute) -> OwnershipDispute:
     return (
-        OwnershipDispute.objects.select_for_update()
+        OwnershipDispute.objects.select_for_update(of=("self",))
         .select_related("account__district", "business_unit", "claimant", "owner", "decider")
         .get(pk=dispute.pk)
     )
@@ -332,7 +332,11 @@ def dispute_open(
         raise ValidationFailed(
             errors={"activities": [_("Choose activities on this account that you may see.")]}
         )
-    account = Account.objects.select_for_update().select_related("district").get(pk=account.pk)
+    account = (
+        Account.objects.select_for_update(of=("self",))
+        .select_related("district")
+        .get(pk=account.pk)
+    )
     current = (
         AccountOwner.objects.filter(account=account, business_unit=unit, product_line__isnull=True)
         .select_related("owner")
@@ -449,7 +453,7 @@ def _set_owner(
 ) -> dict[str, Any]:
     """Give the unit's slot (the whole unit, or one line) to ``new_owner``; audited."""
     row = (
-        AccountOwner.objects.select_for_update()
+        AccountOwner.objects.select_for_update(of=("self",))
         .filter(
             account=dispute.account,
             business_unit=dispute.business_unit,
@@ -670,7 +674,7 @@ def disputes_escalate_overdue(*, now: dt.datetime | None = None) -> int:
 @transaction.atomic
 def _escalate_one(pk: uuid.UUID, moment: dt.datetime) -> int:
     dispute = (
-        OwnershipDispute.objects.select_for_update()
+        OwnershipDispute.objects.select_for_update(of=("self",))
         .select_related("account__district", "business_unit", "claimant", "owner", "decider")
         .filter(pk=pk, status__in=ESCALATABLE, deadline__lt=moment)
         .first()
