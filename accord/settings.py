@@ -205,6 +205,9 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 # with ACCORD_SMTP_* (host, port, user, password, TLS). Tests use Django's in-memory outbox.
 ACCORD_BASE_URL = os.environ.get("ACCORD_BASE_URL", "")  # absolute links in e-mails
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Accord <accord@localhost>")
+# `accord worker` e-mails managers their weekly forecast on Mondays from this local hour (0-23;
+# -1 or empty: never).
+ACCORD_WEEKLY_DIGEST_HOUR = int(os.environ.get("ACCORD_WEEKLY_DIGEST_HOUR", "7") or "-1")
 MAILERS = {
     "default": {
         "BACKEND": os.environ.get(

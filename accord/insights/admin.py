@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from accord.core.admin import AuditedAdmin
 from accord.core.errors import DomainError
 from accord.insights import services
-from accord.insights.models import ForecastAdjustment, Quota
+from accord.insights.models import ForecastAdjustment, Quota, WeeklyDigest
 from accord.insights.periods import period_from_start
 
 
@@ -62,6 +62,26 @@ class ForecastAdjustmentAdmin(AuditedAdmin):
     list_display = ["subject", "period_kind", "period_start", "category", "amount", "adjusted_by"]
     list_filter = ["period_kind", "period_start", "category"]
     readonly_fields = [f.name for f in ForecastAdjustment._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WeeklyDigest)
+class WeeklyDigestAdmin(AuditedAdmin):
+    """Read-only: who was sent the weekly forecast e-mail, and when (``accord weekly-digest``
+    writes the rows). Deleting one would send that week's mail again, so nothing is editable."""
+
+    list_display = ["user", "week_start", "sent_at"]
+    list_filter = ["week_start"]
+    search_fields = ["user__username", "user__email"]
+    readonly_fields = [f.name for f in WeeklyDigest._meta.fields]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

@@ -138,3 +138,32 @@ class ForecastSnapshot(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.node} {self.period_start} @ {self.week_start}"
+
+
+class WeeklyDigest(BaseModel):
+    """The weekly forecast e-mail a manager was sent for one ISO week (ADR 0007).
+
+    One row per person per week: the row is written in the same transaction as the send, so
+    a second run in the week sends nothing and a failed send leaves no row behind.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="weekly_digests",
+        db_index=False,
+    )  # indexed by weekly_digest_unique_user_week
+    week_start = models.DateField(help_text=_("Monday of the ISO week."))
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-week_start", "user"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "week_start"], name="weekly_digest_unique_user_week"
+            ),
+        ]
+        indexes = [models.Index(fields=["week_start"], name="weekly_digest_week")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.week_start}"

@@ -12,6 +12,7 @@ killed mid-delivery, an expired lease) — recovery, not dispatch — and, every
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import threading
 import time
@@ -21,9 +22,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.db import close_old_connections, connection
+from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from accord.core.context import Source, acting_as
+from accord.insights.digest import DigestResult, weekly_digests_send
 from accord.integration.delivery import outbox_sweep
 from accord.integration.invoices import invoices_pull_all
 from accord.territories.disputes import disputes_escalate_overdue
@@ -32,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: How often the sweep thread escalates ownership disputes past their deadline.
 DISPUTE_ESCALATION_SECONDS = 60.0
+#: How often the sweep thread checks whether the managers' weekly e-mail is due.
+WEEKLY_DIGEST_CHECK_SECONDS = 3600.0
 
 
 def _escalate_disputes() -> None:
@@ -46,10 +51,30 @@ def _escalate_disputes() -> None:
         logger.exception("Dispute escalation failed; trying again later")
 
 
+def _send_weekly_digests(now: dt.datetime | None = None) -> DigestResult | None:
+    """On Mondays from ``ACCORD_WEEKLY_DIGEST_HOUR`` (local time), the managers' weekly
+    forecast e-mail. Each manager gets one per ISO week, so calling this every hour of the
+    day sends each mail once (and retries the ones that failed). Logged, never raised."""
+    hour = settings.ACCORD_WEEKLY_DIGEST_HOUR
+    local = timezone.localtime(now or timezone.now())
+    if hour is None or hour < 0 or local.weekday() != 0 or local.hour < hour:
+        return None
+    try:
+        with acting_as(None, Source.SYSTEM):
+            result = weekly_digests_send(today=local.date())
+    except Exception:
+        logger.exception("Weekly forecast e-mails failed; trying again in an hour")
+        return None
+    if result.sent or result.failed:
+        logger.info("Weekly forecast e-mails: %d sent, %d failed", result.sent, result.failed)
+    return result
+
+
 def _sweep_forever(interval: float, stop: threading.Event) -> None:
     pull_every = float(settings.ACCORD_LEDGER_PULL_SECONDS)
     next_pull = time.monotonic()
     next_escalation = time.monotonic()
+    next_digest_check = time.monotonic()
     while not stop.wait(interval):
         try:
             close_old_connections()
@@ -64,6 +89,9 @@ def _sweep_forever(interval: float, stop: threading.Event) -> None:
             if time.monotonic() >= next_escalation:  # at most once a minute
                 next_escalation = time.monotonic() + DISPUTE_ESCALATION_SECONDS
                 _escalate_disputes()
+            if time.monotonic() >= next_digest_check:  # at most once an hour
+                next_digest_check = time.monotonic() + WEEKLY_DIGEST_CHECK_SECONDS
+                _send_weekly_digests()
         except Exception:
             logger.exception("Outbox sweep or ledger pull failed; trying again in %ss", interval)
         finally:
