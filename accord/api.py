@@ -14,6 +14,7 @@ from accord.customers.api import accounts, contacts
 from accord.customers.api_requests import account_requests, me_notifications
 from accord.dataquality.api import router as duplicates
 from accord.insights.api import forecasts, quotas
+from accord.insights.api_dashboards import router as dashboards
 from accord.insights.api_reports import router as reports
 from accord.integration.api import router as integration
 from accord.org.api import router as org
@@ -54,5 +55,6 @@ api.add_router("/integration", integration)
 api.add_router("/forecasts", forecasts)
 api.add_router("/quotas", quotas)
 api.add_router("/reports", reports)
+api.add_router("/dashboards", dashboards)
 api.add_router("/disputes", disputes)
 api.add_router("/selling", selling)

@@ -295,6 +295,9 @@ API: Final[dict[str, str]] = {
     "DELETE /api/v1/quotas/{quota_id}": "quota.write",
     "GET /api/v1/reports": "authenticated",
     "GET /api/v1/reports/{name}": "authenticated",
+    # Dashboards: "mine" is anyone's (figures narrowed to what they may see).
+    "GET /api/v1/dashboards": "authenticated",
+    "GET /api/v1/dashboards/{kind}": "authenticated",
     "GET /api/v1/accounts/{account_id}/owners": "account.read",
     "PUT /api/v1/accounts/{account_id}/owners": "owner.set",
     "GET /api/v1/accounts/{account_id}/team": "account.read",
@@ -348,6 +351,7 @@ WEB: Final[dict[str, dict[str, str]]] = {
     "activities/<uuid:pk>/edit/": {"GET": "private.read", "POST": "private.write"},
     "forecasts/<uuid:pk>/adjust/": {"POST": "forecast.adjust"},
     "reports/<slug:name>/": {"GET": "authenticated"},
+    "dashboards/<slug:kind>/": {"GET": "authenticated"},
     "reports/<slug:name>/export.<str:fmt>": {"GET": "authenticated"},
     "opportunities/<uuid:pk>/move/": {"POST": "private.write"},
     "contacts/<uuid:pk>/edit/": {"GET": "contact.read", "POST": "contact.write"},

@@ -298,6 +298,7 @@ PARAM_TARGETS: dict[str, Callable[[World, str], Any]] = {
     "dispute_id": lambda w, _p: w.dispute.pk,
     "exception_id": lambda w, _p: w.exception.pk,
     "name": lambda _w, _p: REPORT_NAME,
+    "kind": lambda _w, _p: "mine",
     "fmt": lambda _w, _p: "csv",
     "record_id": lambda w, p: _by_collection(w, p),
     "pk": lambda w, p: _by_collection(w, p),

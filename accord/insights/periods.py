@@ -171,3 +171,19 @@ def period_from_start(kind: PeriodKind | str, start: dt.date) -> Period:
 def iso_week_start(day: dt.date) -> dt.date:
     """The Monday of ``day``'s ISO week (the key of weekly snapshots)."""
     return day - dt.timedelta(days=day.weekday())
+
+
+TH_WEEKDAYS = ("จ.", "อ.", "พ.", "พฤ.", "ศ.", "ส.", "อา.")
+EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def day_label(day: dt.date, *, thai: bool = False, weekday: bool = False) -> str:
+    """A short date for a chart axis: ``23 Nov 2026`` / ``23 พ.ย. 2569``, with the weekday
+    in front when asked (``Mon 23 Nov``, ``จ. 23 พ.ย.``: a week's days need no year)."""
+    if thai:
+        month, year, names = TH_MONTHS[day.month - 1], day.year + BUDDHIST_ERA_OFFSET, TH_WEEKDAYS
+    else:
+        month, year, names = EN_MONTHS[day.month - 1], day.year, EN_WEEKDAYS
+    if weekday:
+        return f"{names[day.weekday()]} {day.day} {month}"
+    return f"{day.day} {month} {year}"

@@ -30,6 +30,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         ("activities", reverse("web:activity_list"), _("Activities")),
         ("board", reverse("web:board"), _("Pipeline")),
     ]
+    if user.role != Role.INTEGRATION:
+        items.append(("dashboards", reverse("web:dashboards"), _("Dashboards")))
     if shows_forecasts(user):
         items.append(("forecasts", reverse("web:forecasts"), _("Forecasts")))
     items.append(("reports", reverse("web:reports"), _("Reports")))

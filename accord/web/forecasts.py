@@ -78,7 +78,7 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         raise Http404("No such forecast.") from exc
 
 
-def _period(key: str | None) -> tuple[Period, bool]:
+def period_from_query(key: str | None) -> tuple[Period, bool]:
     """The chosen period (this quarter by default) and whether the key was understood."""
     if key:
         try:
@@ -238,7 +238,7 @@ def _context(
 
 @login_required
 def forecasts(request: HttpRequest) -> HttpResponse:
-    period, understood = _period(request.GET.get("period"))
+    period, understood = period_from_query(request.GET.get("period"))
     context = _context(request, params=request.GET, period=period)
     context["bad_period"] = not understood
     partial = request.headers.get("HX-Request") == "true"
@@ -254,7 +254,7 @@ def forecast_adjust(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         subject = selectors.forecast_subject_get(viewer=viewer, user_id=pk)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
-    period, understood = _period(request.POST.get("period"))
+    period, understood = period_from_query(request.POST.get("period"))
     if not understood:
         raise Http404("No such period.")
     form = AdjustForm(request.POST)

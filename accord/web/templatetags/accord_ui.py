@@ -160,3 +160,16 @@ def get_item(mapping: Any, key: Any) -> Any:
     if not isinstance(mapping, dict):
         return None
     return mapping.get(str(key))
+
+
+@register.filter
+def figure(value: Decimal | int | None, kind: str = "count") -> str:
+    """A dashboard figure by its kind: money (``฿1,234.00``), a rate (``87.5%``) or a
+    count (``1,234``); an empty cell for none."""
+    if value is None:
+        return "—"
+    if kind == "money":
+        return money(value)
+    if kind == "rate":
+        return f"{number_format(Decimal(value) * 100, decimal_pos=1, force_grouping=True)}%"
+    return str(number_format(value, decimal_pos=0, force_grouping=True))
