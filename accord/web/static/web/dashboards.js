@@ -48,7 +48,16 @@
         set.fill = false;
         set.tension = 0.2;
         set.pointRadius = 3;
-        if (s.line && spec.kind !== "line") { set.borderDash = [6, 4]; set.order = -1; }
+        if (s.line && spec.kind !== "line") {
+          // A quota per bar group: a short mark across each group, not a line between
+          // people or places (the figures are not a series in time).
+          set.showLine = false;
+          set.pointStyle = "line";
+          set.pointRadius = 22;
+          set.pointHoverRadius = 24;
+          set.pointBorderWidth = 3;
+          set.order = -1;
+        }
       }
       if (spec.kind === "stacked") set.stack = "all";
       return set;
