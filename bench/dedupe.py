@@ -494,7 +494,8 @@ def run_batch(args: argparse.Namespace) -> int:
     cpu = _cpu() - cpu0
     print(
         f"Batch clustering: {wall:.1f} s wall, {cpu:.1f} s CPU (this process and its workers; "
-        f"load average before: {load:.1f}) — {result.stats.summary()}"
+        f"load average before: {load:.1f}, after: {_load_average():.1f}; the wall time is "
+        f"what the machine's other work left over) — {result.stats.summary()}"
     )
     precision, recall, f1, truth, predicted, correct = pairwise(data.labels, result.cluster_of)
     print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 from typing import Any
 
@@ -307,3 +308,219 @@ def test_candidate_ids_put_the_telling_keys_first(org: Any, monkeypatch: Any) ->
     # Crowded halves are not read whole: only the telling candidates come back.
     everyone = matching.account_candidate_ids(keys, limit=100)
     assert len(everyone) < len(cores)
+
+
+# --- the hot loop's shortcuts ---------------------------------------------------------------
+
+
+def _varied_name(rng: random.Random) -> str:
+    """A name near others: one character changed, added or removed, words reordered,
+    another number, another length."""
+    words = rng.sample(["Siam", "Trading", "Golden", "Steel", "Asia", "Rice", "Logistics"], 2)
+    name = " ".join(words) + rng.choice(["", " 2", " 3", " Group", " Holdings International"])
+    at = rng.randrange(len(name))
+    edit = rng.randrange(4)
+    if edit == 1:
+        name = name[:at] + "x" + name[at + 1 :]
+    elif edit == 2:
+        name = name[:at] + "q" + name[at:]
+    elif edit == 3:
+        name = name[:at] + name[at + 1 :]
+    return name + rng.choice([" Co., Ltd.", " PCL", "", " Branch 2"])
+
+
+def _varied_account(rng: random.Random) -> dict[str, Any]:
+    row = _random_account(rng)
+    row["legal_name"] = _varied_name(rng)
+    return row
+
+
+def _varied_contact(rng: random.Random) -> dict[str, Any]:
+    return {
+        "first_name": rng.choice(["Somchai", "Somchay", "Somsak", "Malee"]),
+        "last_name": rng.choice(["Jaidee", "Jaidees", "Rakthai", "Jai Dee"]),
+        "email": rng.choice(["", "s@siam.co.th", "m@siam.co.th"]),
+        "phone": rng.choice(["", "081-111-2222", "02-123-4567"]),
+        "account": rng.choice(["", "A", "B"]),
+    }
+
+
+def _rule(*conditions: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    return conditions
+
+
+OTHER_RULES = matching.Rules(
+    (
+        ("exact name", _rule({"field": "name", "comparison": "exact", "weight": 1.0})),
+        (
+            "name and phone",
+            _rule(
+                {"field": "name", "comparison": "fuzzy_name", "min_similarity": 0.5, "weight": 0.5},
+                {"field": "phone", "comparison": "phone", "weight": 0.5},
+            ),
+        ),
+        (
+            "name and e-mail",
+            _rule(
+                {"field": "email", "comparison": "email", "weight": 0.3},
+                {"field": "name", "comparison": "fuzzy_name", "min_similarity": 0.7, "weight": 0.7},
+            ),
+        ),
+        ("tax ID", _rule({"field": "tax_id", "comparison": "exact", "weight": 1.0})),
+        ("website", _rule({"field": "website", "comparison": "website_domain", "weight": 0.9})),
+        ("e-mail domain", _rule({"field": "email", "comparison": "email_domain", "weight": 0.9})),
+    ),
+    0.85,
+    0.7,
+)
+
+
+@pytest.mark.parametrize(
+    ("record_type", "rules", "make"),
+    [
+        ("account", default_rules("account"), _varied_account),
+        ("account", OTHER_RULES, _varied_account),
+        ("contact", default_rules("contact"), _varied_contact),
+    ],
+)
+def test_may_block_never_drops_a_pair_that_blocks(
+    record_type: str, rules: matching.Rules, make: Any
+) -> None:
+    # given pairs of records with names near each other and shared identifiers
+    rng = random.Random(11)
+    hot = batch.HotRules(rules)
+    verdicts: dict[tuple[bool, bool], int] = {}
+    for _ in range(3000):
+        a = batch.record_features(record_type, make(rng))
+        b = batch.record_features(record_type, make(rng))
+        # when the hot loop's cheap test and the exact score are both asked
+        blocks = pair_score(a, b, hot.rules) >= rules.block
+        may = hot.may_block(a, b)
+        # then a pair that blocks is never turned away
+        assert may or not blocks, (a, b)
+        verdicts[may, blocks] = verdicts.get((may, blocks), 0) + 1
+    # and the test both turns pairs away and lets blocking ones through
+    assert verdicts.get((False, False), 0) > 0
+    assert verdicts.get((True, True), 0) > 0
+
+
+@pytest.mark.parametrize(
+    ("field", "comparison"),
+    [
+        ("tax_id", "tax_id_branch"),
+        ("tax_id", "exact"),
+        ("branch", "exact"),
+        ("phone", "phone"),
+        ("email", "email"),
+        ("email", "email_domain"),
+        ("website", "website_domain"),
+        ("account", "exact"),
+        ("unknown", "exact"),
+    ],
+)
+def test_identifier_conditions_hold_as_matching_says(field: str, comparison: str) -> None:
+    rng = random.Random(5)
+    cond = {"field": field, "comparison": comparison, "weight": 0.5}
+    holds = batch._holds(cond)
+    seen = set()
+    for _ in range(400):
+        record_type, make = rng.choice([("account", _random_account), ("contact", _varied_contact)])
+        a = batch.record_features(record_type, make(rng))
+        b = batch.record_features(record_type, make(rng))
+        expected = matching._condition(cond, a, b)[0] > 0
+        assert holds(a, b) == expected
+        seen.add(expected)
+    assert seen == ({False} if field == "unknown" else {False, True})
+
+
+def test_features_travel_between_processes_unchanged() -> None:
+    rng = random.Random(9)
+    for _ in range(200):
+        for record_type, make in (("account", _varied_account), ("contact", _varied_contact)):
+            feat = batch.record_features(record_type, make(rng))
+            assert batch._unpack(batch._pack(feat)) == feat
+            stored, probe = batch.record_keys(record_type, feat)
+            keys = [*stored, "|", *probe]
+            assert batch._unpack_keys(batch._pack_keys(keys)) == keys
+    odd = ["n:siam", "e:a\0b@siam.co.th", "|", "a:si"]
+    assert batch._pack_keys(odd) == odd
+    assert batch._unpack_keys(batch._pack_keys(odd)) == odd
+
+
+def test_the_collector_is_left_as_it_was() -> None:
+    rows = [dict(r) for r in SHADOWS]
+    ids = [str(r.pop("id")) for r in rows]
+    assert gc.isenabled()
+    cluster_records("account", ids, rows)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        cluster_records("account", ids, rows)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_probe_keys_are_the_matching_probe_keys() -> None:
+    rng = random.Random(13)
+    for _ in range(500):
+        for record_type, make in (("account", _varied_account), ("contact", _varied_contact)):
+            row = make(rng)
+            if record_type == "account" and rng.random() < 0.3:
+                row |= {"name_th": "บริษัท สยามน้ำทอง จำกัด", "name_en": _varied_name(rng)}
+            feat = batch.record_features(record_type, row)
+            match_keys = (
+                matching.account_match_keys
+                if record_type == "account"
+                else matching.contact_match_keys
+            )
+            stored = match_keys(feat)
+            probe = [k for k in match_keys(feat, probe=True) if k not in set(stored)]
+            assert batch.record_keys(record_type, feat) == (stored, probe)
+
+
+def _sort_key_by_definition(kind: str, value: str, feat: matching.Features) -> tuple[str, str]:
+    keys = [n.key for n in feat.names]
+    if kind == "a":
+        name = next((k for k in keys if k.startswith(value)), keys[0] if keys else "")
+        return name, feat.branch
+    if kind == "z":
+        name = next((k for k in keys if k.endswith(value)), keys[0] if keys else "")
+        return name[::-1], feat.branch
+    first = keys[0] if keys else ""
+    return (feat.branch, first) if kind == "x" else (first, feat.branch)
+
+
+def test_walk_order_is_what_the_block_is_about() -> None:
+    rng = random.Random(17)
+    for _ in range(300):
+        row = _varied_account(rng)
+        if rng.random() < 0.4:
+            row |= {"name_en": _varied_name(rng), "name_th": rng.choice(["", "สยามน้ำทอง"])}
+        feat = batch.record_features("account", row)
+        for key in matching.account_match_keys(feat, probe=True):
+            kind, value = batch._kind(key), key.rsplit(":", 1)[-1]
+            assert batch._sort_key(kind, value, feat) == _sort_key_by_definition(kind, value, feat)
+
+
+def _name_keys_by_definition(key: str, *, prefix: str = "", probe: bool = False) -> list[str]:
+    if not key:
+        return []
+    keys = [f"{prefix}n:{key}"]
+    lengths = range(len(key) - 2, len(key) + 3) if probe else (len(key),)
+    for length in lengths:
+        if length >= 4:
+            k = max(2, min(6, length // 2))
+            keys += [f"{prefix}a:{key[:k]}", f"{prefix}z:{key[-k:]}"]
+    return list(dict.fromkeys(keys))
+
+
+@pytest.mark.parametrize("prefix", ["", "0190b6c2-8f1e-7000-8000-000000000001:"])
+@pytest.mark.parametrize("probe", [False, True])
+def test_name_keys_are_what_adr_0005_says(prefix: str, probe: bool) -> None:
+    # every length up to beyond the largest half, and keys whose halves repeat themselves
+    for size in range(20):
+        for key in ("สยามเทรดดิ้งจำกัด0123"[:size], "a" * size, ("ab" * 10)[:size]):
+            assert matching._name_keys(key, prefix=prefix, probe=probe) == (
+                _name_keys_by_definition(key, prefix=prefix, probe=probe)
+            )

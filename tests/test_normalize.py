@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from accord.dataquality import normalize
 from accord.dataquality.normalize import (
     COMPANY_LIMITED,
     HEAD_OFFICE,
@@ -13,12 +17,14 @@ from accord.dataquality.normalize import (
     ORDINARY_PARTNERSHIP,
     PUBLIC_COMPANY_LIMITED,
     SOME_BRANCH,
+    NameParts,
     company_email_domain,
     company_name,
     company_name_key,
     email_address,
     email_domain,
     fold,
+    nfkc,
     person_name_key,
     phone_e164,
     phones_e164,
@@ -185,3 +191,172 @@ def thai_variants(draw: st.DrawFn) -> tuple[str, str]:
 def test_thai_variants_share_the_key(pair: tuple[str, str]) -> None:
     base, variant = pair
     assert company_name_key(variant) == company_name_key(base)
+
+
+# --- the fast paths say what the per-character definitions say ----------------------------
+#
+# The normaliser takes shortcuts (regular expressions over the characters to drop, no NFKC
+# pass over text that is NFKC already but for ำ, no branch patterns for a name without
+# branch wording, legal forms looked up by their last word). The stored match keys depend on
+# every character of the result, so each shortcut is checked against the definition it
+# replaces, written out here the slow and obvious way.
+
+
+def _keep_ref(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LMN"
+
+
+def _squeeze_ref(text: str) -> str:
+    return "".join(ch for ch in text if _keep_ref(ch))
+
+
+def _spaced_ref(text: str) -> str:
+    return " ".join("".join(ch if _keep_ref(ch) else " " for ch in text).split())
+
+
+def _nfkc_ref(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "")
+    return text.replace("\u0e4d\u0e32", "\u0e33").translate(normalize._THAI_DIGITS)
+
+
+def _fold_ref(text: str) -> str:
+    return " ".join(_nfkc_ref(text).casefold().split())
+
+
+def _strip_branch_ref(text: str) -> tuple[str, str | None]:
+    branch: str | None = None
+    for paren in normalize._PAREN_BRANCH.finditer(text):
+        found = normalize._branch_of(paren.group(0))
+        branch = branch if branch not in (None, SOME_BRANCH) else found
+    text = normalize._PAREN_BRANCH.sub(" ", text)
+    for pattern in (normalize._THAI_BRANCH, normalize._ENGLISH_BRANCH):
+        match = pattern.search(text)
+        if match and match.start() > 0:
+            found = normalize._branch_of(match.group(0))
+            branch = branch if branch not in (None, SOME_BRANCH) else found
+            text = text[: match.start()]
+    if normalize._HEAD_OFFICE.search(text):
+        branch = branch or HEAD_OFFICE
+        text = normalize._HEAD_OFFICE.sub(" ", text)
+    return text, branch
+
+
+def _strip_english_forms_ref(tokens: list[str]) -> tuple[list[str], str | None]:
+    form: str | None = None
+    changed = True
+    while changed and tokens:
+        changed = False
+        for words, found in normalize._ENGLISH_FORMS:
+            n = len(words)
+            if len(tokens) > n and tuple(tokens[-n:]) == words:
+                tokens = tokens[:-n]
+                form = normalize._stronger(form, found)
+                changed = True
+                break
+    return tokens, form
+
+
+def _strip_thai_forms_ref(key: str) -> tuple[str, str | None]:
+    form: str | None = None
+    changed = True
+    while changed:
+        changed = False
+        for suffix, found in normalize._THAI_SUFFIXES:
+            if key.endswith(suffix) and len(key) > len(suffix):
+                key = key[: -len(suffix)]
+                form = normalize._stronger(form, found)
+                changed = True
+                break
+        for prefix, found in normalize._THAI_PREFIXES:
+            if key.startswith(prefix) and len(key) > len(prefix):
+                key = key[len(prefix) :]
+                form = normalize._stronger(form, found)
+                changed = True
+                break
+    return key, form
+
+
+def _company_name_ref(value: str) -> NameParts:
+    text, branch = _strip_branch_ref(_fold_ref(value))
+    tokens, form = _strip_english_forms_ref(_spaced_ref(text).split())
+    words = " ".join(tokens)
+    key, thai_form = _strip_thai_forms_ref(_squeeze_ref(words))
+    if thai_form:
+        form = normalize._stronger(form, thai_form)
+        words = " ".join(t for t in tokens if t not in normalize._THAI_FORM_WORDS)
+        if _squeeze_ref(words) != key:
+            words = key
+    if not key:
+        key = _squeeze_ref(_spaced_ref(_fold_ref(value)))
+        words = _spaced_ref(_fold_ref(value))
+    return NameParts(key=key, words=words, legal_form=form, branch=branch)
+
+
+def test_squeeze_keeps_exactly_letters_marks_and_digits_of_the_whole_bmp() -> None:
+    # every character of the Basic Multilingual Plane, alone and between two letters
+    for cp in range(0x10000):
+        ch = chr(cp)
+        expected = ch if _keep_ref(ch) else ""
+        assert normalize.squeeze(ch) == expected, hex(cp)
+        assert normalize.squeeze(f"a{ch}ก") == f"a{expected}ก", hex(cp)
+        assert normalize._spaced(f"a{ch}ก") == ("a" + ch + "ก" if expected else "a ก"), hex(cp)
+
+
+FAST_PATH_TEXT = st.text(
+    st.one_of(
+        ALPHABET,
+        st.sampled_from(["\u0e33", "\u0e48", "\u0e50", "\u0e59", "\u00bd", "\uff21", "\ufb01"]),
+        st.sampled_from(["\u1100", "\u1161", "\u0301", "\u2460", "\U0001d400", "\U0001f600"]),
+        st.characters(),
+    ),
+    max_size=30,
+)
+NAME_PIECES = st.sampled_from(
+    [
+        "Siam", "Trading", "Co., Ltd.", "Company Limited", "PCL", "Public Co Ltd", "L.P.",
+        "Corp.", "Inc", "Branch 2", "(Head Office)", "HQ", "- Chiang Mai Branch", "Br. 12",
+        "บริษัท", "จำกัด", "(มหาชน)", "บจก.", "บมจ.", "หจก.", "ห้างหุ้นส่วนจำกัด", "สาขาที่ ๒",
+        "(สำนักงานใหญ่)", "สยามน้ำทอง", "น\u0e49\u0e4d\u0e32", "โลจิสติกส์", "(Thailand)", "&",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(FAST_PATH_TEXT)
+def test_fast_paths_equal_the_definitions_on_any_text(text: str) -> None:
+    assert normalize.squeeze(text) == _squeeze_ref(text)
+    assert normalize._spaced(text) == _spaced_ref(text)
+    assert nfkc(text) == _nfkc_ref(text)
+    assert fold(text) == _fold_ref(text)
+    assert company_name(text) == _company_name_ref(text)
+    assert tax_id_digits(text) == re.sub(r"\D", "", _nfkc_ref(text))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(NAME_PIECES, st.text(ALPHABET, max_size=6)), max_size=6))
+def test_company_name_equals_the_definition_on_names(pieces: list[str]) -> None:
+    for sep in (" ", "", ","):
+        name = sep.join(pieces)
+        assert company_name(name) == _company_name_ref(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "   ",
+        "Siam Trading Co., Ltd.",
+        "SIAM  TRADING COMPANY LIMITED (Branch No. 3)",
+        "Toyota Motor (Thailand) Co., Ltd. - Chiang Mai Branch",
+        "บริษัท สยามน้ำทอง จำกัด (สำนักงานใหญ่)",
+        "บริษัท สยามน\u0e49\u0e4d\u0e32ทอง จำกัด (มหาชน) สาขาที่ ๐๐๐๑๒",
+        "ห้างหุ้นส่วนจำกัด สมชายการช่าง",
+        "ｓｉａｍ　ｔｒａｄｉｎｇ Ｃｏ．，Ｌｔｄ．",  # noqa: RUF001 - full-width forms, on purpose
+        "Café Siam ﬁne Foods Ltd.",
+        "Co., Ltd.",
+        "บริษัท จำกัด",
+        "Siam \U0001f600 Trading \U0001d400 Co., Ltd.",
+    ],
+)
+def test_company_name_equals_the_definition_on_samples(name: str) -> None:
+    assert company_name(name) == _company_name_ref(name)

@@ -19,30 +19,39 @@ CSV file at once. It reuses every piece of the real-time check
    neighbours on either side — a one-character variant sorts next to its original.
 3. **Scoring** — the administrator's rules (:func:`~accord.dataquality.matching.rules_for`,
    or the seeded defaults when there is no database) score each candidate pair once; rules
-   whose weights cannot reach the *block* threshold are skipped in the hot loop, and a pair
-   at or above it is scored again with :func:`~accord.dataquality.matching.score` for the
-   complete reasons. Two records with the same non-empty customer code are one record (a
-   code differing by any character is no evidence at all).
+   whose weights cannot reach the *block* threshold are skipped in the hot loop, and most
+   pairs are turned away by :meth:`HotRules.may_block` (identifier conditions as bits, an
+   upper bound on the name similarity from rapidfuzz) before a rule is evaluated; a pair it
+   lets through is scored exactly, and one at or above the threshold again with
+   :func:`~accord.dataquality.matching.score` for the complete reasons. Two records with the
+   same non-empty customer code are one record (a code differing by any character is no
+   evidence at all).
 4. **Clusters** — union-find over the pairs at or above the block threshold.
 
 Pure functions over plain dicts, no ORM; on large inputs the feature and pair stages run in
-forked worker processes (``workers``), which share the parent's data copy-on-write.
+forked worker processes (``workers``), which share the parent's data copy-on-write (features
+come back from them as plain tuples, which pickle faster than the dataclasses). The cyclic
+garbage collector is off while a batch runs: everything it would walk lives to the end.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
 import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from accord.dataquality import matching
 from accord.dataquality.matching import Features, Rules
-from accord.dataquality.normalize import phones_e164
+from accord.dataquality.normalize import NameParts, phones_e164
 from accord.dataquality.rule_defaults import (
     DEFAULT_BLOCK,
     DEFAULT_WARN,
@@ -83,10 +92,17 @@ class BatchStats:
     clusters: int = 0
     clustered_records: int = 0
     workers: int = 1
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
+    # CPU time per stage, this process and its workers: on a shared machine the wall time
+    # says how busy the others were, this what the stage cost.
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
-        stages = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+        cpu = self.cpu_seconds
+        stages = ", ".join(
+            f"{k} {v:.1f}s" + (f" (CPU {cpu[k]:.1f}s)" if k in cpu else "")
+            for k, v in self.seconds.items()
+        )
         return (
             f"{self.records:,} records, {self.blocks:,} blocks "
             f"({self.oversized_blocks:,} walked in sorted order), "
@@ -202,6 +218,148 @@ def pair_score(probe: Features, cand: Features, rules: Rules) -> float:
     return round(best, 3)
 
 
+Holds = Callable[[Features, Features], bool]
+
+
+class HotRules:
+    """The rules that can reach the block threshold, prepared for the pair loop.
+
+    Most candidate pairs share a name half or a switchboard and nothing else, and fail every
+    rule. :meth:`may_block` says so cheaply. For each rule it knows the name similarity the
+    rule needs to reach the block threshold (its other conditions count their full weight
+    when they hold), and compares it with an upper bound of the pair's best name similarity
+    made from rapidfuzz calls alone (:func:`_name_bound`); only for a rule the names can
+    still satisfy are its identifier conditions asked (what :func:`matching._condition`
+    says, each once per pair, kept as bits). A pair it lets through is scored exactly
+    (:func:`pair_score`), so the clusters are the same as without it.
+    """
+
+    __slots__ = ("plans", "predicates", "rules")
+
+    # Below the threshold by more than rounding to three places and float error can make up.
+    MARGIN = 0.002
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = _reaching(rules)
+        bits: dict[tuple[Any, Any], int] = {}
+        predicates: list[tuple[int, Holds]] = []
+        plans: list[tuple[int, float | None]] = []
+        for _name, conditions in self.rules.rules:
+            mask = 0
+            names = []
+            for cond in conditions:
+                if cond.get("field") == "name":
+                    names.append(cond)
+                    continue
+                key = (cond.get("field"), cond.get("comparison"))
+                if key not in bits:
+                    bits[key] = 1 << len(bits)
+                    predicates.append((bits[key], _holds(cond)))
+                mask |= bits[key]
+            plans.append((mask, self._name_need(names, conditions)))
+        self.predicates = tuple(predicates)
+        self.plans = tuple(plans)
+
+    def _name_need(
+        self, names: list[Mapping[str, Any]], conditions: Sequence[Mapping[str, Any]]
+    ) -> float | None:
+        """The name similarity the rule needs to reach the block threshold (None: no name)."""
+        if not names:
+            return None
+        minimum = max(
+            1.0
+            if cond.get("comparison") == matching.Comparison.EXACT
+            else float(cond.get("min_similarity", 0.8))
+            for cond in names
+        )
+        weight = float(names[0].get("weight", 0))
+        if len(names) > 1 or weight <= 0:
+            return minimum
+        # Every other condition that holds counts its full weight (its similarity is 1).
+        rest = sum(float(c.get("weight", 0)) for c in conditions if c.get("field") != "name")
+        return max(minimum, (self.rules.block - self.MARGIN - rest) / weight)
+
+    def may_block(self, probe: Features, cand: Features) -> bool:
+        """False only if :func:`pair_score` of the pair is certainly below the threshold."""
+        bound = -1.0
+        held = 0  # identifier conditions that hold, of those asked (``asked``)
+        asked = 0
+        for mask, need in self.plans:
+            if need is not None:
+                if bound < 0:
+                    bound = _name_bound(probe.names, cand.names)
+                if bound < need:
+                    continue
+            todo = mask & ~asked
+            if todo:
+                for bit, holds in self.predicates:
+                    if todo & bit and holds(probe, cand):
+                        held |= bit
+                asked |= todo
+            if held & mask == mask:
+                return True
+        return False
+
+
+def _holds(cond: Mapping[str, Any]) -> Holds:
+    """Whether a condition on an identifier holds, as ``matching._condition(…)[0] > 0`` says,
+    without reading the condition's fields again for every pair."""
+    fld, comparison = cond.get("field"), cond.get("comparison")
+    same_branch = matching._same_branch
+    if fld == "tax_id":
+        if comparison == matching.Comparison.TAX_ID_BRANCH:
+            return lambda p, c: bool(
+                p.tax_id and p.tax_id == c.tax_id and same_branch(p.branch, c.branch)
+            )
+        return lambda p, c: bool(p.tax_id and p.tax_id == c.tax_id)
+    if fld == "branch":
+        return lambda p, c: same_branch(p.branch, c.branch)
+    if fld == "phone":
+        return lambda p, c: not p.phones.isdisjoint(c.phones)
+    if fld == "email":
+        if comparison == matching.Comparison.EMAIL_DOMAIN:
+            return lambda p, c: not p.email_domains.isdisjoint(c.email_domains)
+        return lambda p, c: not p.emails.isdisjoint(c.emails)
+    if fld == "website":
+        return lambda p, c: bool(p.website and p.website == c.website)
+    if fld == "account":
+        return lambda p, c: bool(p.account and p.account == c.account)
+    return lambda p, c: matching._condition(cond, p, c)[0] > 0
+
+
+def _name_bound(left: Sequence[NameParts], right: Sequence[NameParts]) -> float:
+    """At least the best :func:`matching.name_similarity` of the two records' names, from
+    calls into rapidfuzz only.
+
+    Its steps, bounded: the same key scores 1; one edit on keys of five characters or more
+    at most 0.92 or the ratio; the same words reordered (keys of one length) 0.95; anything
+    else at most the ratio.
+    """
+    best = 0.0
+    for a in left:
+        ka = a.key
+        for b in right:
+            kb = b.key
+            if ka == kb:
+                return 1.0
+            found = fuzz.ratio(ka, kb) / 100
+            shorter = min(len(ka), len(kb))
+            if (
+                len(ka) == len(kb)
+                and (" " in a.words or " " in b.words)
+                and fuzz.token_sort_ratio(a.words, b.words) == 100
+            ):
+                found = max(found, 0.95)
+            elif (
+                shorter >= 5
+                and abs(len(ka) - len(kb)) <= 1
+                and Levenshtein.distance(ka, kb, score_cutoff=1) <= 1
+            ):
+                found = max(found, 0.92)
+            best = max(best, found)
+    return best
+
+
 # --- features -----------------------------------------------------------------------------
 
 _PLAIN_PHONE = re.compile(r"\+?[0-9][0-9 ()\-.]*")
@@ -228,20 +386,34 @@ def phones(value: str) -> list[str]:
     return phones_e164(value)
 
 
-_NO_PHONE = {"phone": "", "mobile": ""}
+_PHONE_FIELDS = frozenset({"phone", "mobile"})
 
 
 def record_features(record_type: str, row: Mapping[str, Any]) -> Features:
     """:func:`matching.account_features` / :func:`matching.contact_features` of one row."""
-    values = {**row, **_NO_PHONE}
-    get = matching.dict_getter(values)
+
+    def get(name: str) -> Any:
+        return "" if name in _PHONE_FIELDS else row.get(name)
+
     if record_type == ACCOUNT:
         found = matching.account_features(get)
         numbers = phones(_str(row.get("phone")))
     else:
         found = matching.contact_features(get)
         numbers = phones(_str(row.get("phone"))) + phones(_str(row.get("mobile")))
-    return replace(found, phones=frozenset(numbers)) if numbers else found
+    if not numbers:
+        return found
+    # dataclasses.replace(found, phones=…), without its per-call introspection
+    return Features(
+        found.names,
+        found.tax_id,
+        found.branch,
+        frozenset(numbers),
+        found.emails,
+        found.email_domains,
+        found.website,
+        found.account,
+    )
 
 
 def _str(value: Any) -> str:
@@ -252,7 +424,15 @@ def record_keys(record_type: str, features: Features) -> tuple[list[str], list[s
     """The keys a record is stored under, and the keys it probes with."""
     keys = matching.account_match_keys if record_type == ACCOUNT else matching.contact_match_keys
     stored = keys(features)
-    return stored, [k for k in keys(features, probe=True) if k not in set(stored)]
+    known = set(stored)
+    if record_type == ACCOUNT:
+        # An account probes with more name halves than it stores and nothing else: only those
+        # are computed again (the same as ``keys(features, probe=True)`` less ``stored``).
+        halves = (
+            k[:300] for name in features.names for k in matching._name_keys(name.key, probe=True)
+        )
+        return stored, [k for k in dict.fromkeys(halves) if k not in known]
+    return stored, [k for k in keys(features, probe=True) if k not in known]
 
 
 def _code(row: Mapping[str, Any]) -> str:
@@ -265,18 +445,70 @@ def _code(row: Mapping[str, Any]) -> str:
 _SHARED: dict[str, Any] = {}
 
 
-def _features_chunk(bounds: tuple[int, int]) -> tuple[int, list[Features], list[list[str]]]:
+PackedKeys = list[str] | str
+
+
+def _features_chunk(bounds: tuple[int, int]) -> tuple[int, list[Any], list[PackedKeys]]:
     start, end = bounds
     record_type: str = _SHARED["record_type"]
     rows: Sequence[Mapping[str, Any]] = _SHARED["rows"]
-    feats: list[Features] = []
-    keys: list[list[str]] = []
+    pack: bool = _SHARED["pack"]
+    feats: list[Any] = []
+    keys: list[PackedKeys] = []
     for i in range(start, end):
         feat = record_features(record_type, rows[i])
         stored, probe = record_keys(record_type, feat)
-        feats.append(feat)
-        keys.append([*stored, "|", *probe])  # "|": the probe-only keys follow
+        found = [*stored, "|", *probe]  # "|": the probe-only keys follow
+        if pack:
+            feats.append(_pack(feat))
+            keys.append(_pack_keys(found))
+        else:
+            feats.append(feat)
+            keys.append(found)
     return start, feats, keys
+
+
+# A worker's features go back to the parent pickled. Plain tuples and strings pickle and load
+# ~5 times faster than the dataclasses, and a record's keys as one string ~5 times faster
+# than as a list; the parent turns them back.
+
+
+def _pack(feat: Features) -> tuple[Any, ...]:
+    names = tuple((n.key, n.words, n.legal_form, n.branch) for n in feat.names)
+    return (
+        names,
+        feat.tax_id,
+        feat.branch,
+        tuple(feat.phones),
+        tuple(feat.emails),
+        tuple(feat.email_domains),
+        feat.website,
+        feat.account,
+    )
+
+
+def _unpack(packed: tuple[Any, ...]) -> Features:
+    names, tax_id, branch, phones_, emails, domains, website, account = packed
+    return Features(
+        tuple(NameParts(*name) for name in names),
+        tax_id,
+        branch,
+        frozenset(phones_),
+        frozenset(emails),
+        frozenset(domains),
+        website,
+        account,
+    )
+
+
+def _pack_keys(keys: list[str]) -> PackedKeys:
+    joined = "\0".join(keys)
+    # A key holding NUL itself (an odd e-mail address) keeps the list.
+    return joined if joined.count("\0") == len(keys) - 1 else keys
+
+
+def _unpack_keys(packed: PackedKeys) -> list[str]:
+    return packed.split("\0") if isinstance(packed, str) else packed
 
 
 def _chunks(total: int, size: int) -> list[tuple[int, int]]:
@@ -325,7 +557,13 @@ def _kind(key: str) -> str:
 
 
 def _sort_key(kind: str, value: str, feat: Features) -> tuple[str, str]:
-    keys = [n.key for n in feat.names]
+    names = feat.names
+    if len(names) == 1:  # most records: the one name, whichever half the block is about
+        name = names[0].key
+        if kind == "z":
+            return name[::-1], feat.branch
+        return (feat.branch, name) if kind == "x" else (name, feat.branch)
+    keys = [n.key for n in names]
     if kind == "a":
         name = next((k for k in keys if k.startswith(value)), keys[0] if keys else "")
         return name, feat.branch
@@ -387,7 +625,9 @@ def _pairs_chunk(bounds: tuple[int, int]) -> tuple[list[Matched], int]:
     codes: Sequence[str] = _SHARED["codes"]
     by_code: Mapping[str, list[int]] = _SHARED["by_code"]
     window: int = _SHARED["window"]
-    hot: Rules = _SHARED["hot_rules"]
+    hot: HotRules = _SHARED["hot_rules"]
+    may_block = hot.may_block
+    hot_rules = hot.rules
     matched: list[Matched] = []
     scored = 0
     for r in range(start, end):
@@ -401,16 +641,18 @@ def _pairs_chunk(bounds: tuple[int, int]) -> tuple[list[Matched], int]:
             members = blocks.get(key)
             if members is None:
                 continue
-            found: Sequence[int] = members
             if len(members) > max_block:
                 walk = _walk(key)
                 assert walk is not None
-                found = walk.near(key, r, feat, window)
-            for m in found:
-                # A key both store is found from both sides: the higher index asks.
-                if m == r or (stored and m > r):
-                    continue
-                seen.add(m)
+                for m in walk.near(key, r, feat, window):
+                    # A key both store is found from both sides: the higher index asks.
+                    if m == r or (stored and m > r):
+                        continue
+                    seen.add(m)
+            elif stored:  # members are in index order: those before r
+                seen.update(members[: bisect_left(members, r)])
+            else:  # a probe-only key: r is not among its members
+                seen.update(members)
         if codes[r]:
             seen.update(m for m in by_code.get(codes[r], ()) if m < r)
         for m in seen:
@@ -418,7 +660,10 @@ def _pairs_chunk(bounds: tuple[int, int]) -> tuple[list[Matched], int]:
             a, b = (m, r) if m < r else (r, m)
             if codes[r] and codes[r] == codes[m]:
                 matched.append((a, b, 1.0, ("same customer code",)))
-            elif pair_score(feat, feats[m], hot) >= hot.block:
+            elif (
+                may_block(feat, feats[m])
+                and pair_score(feat, feats[m], hot_rules) >= hot_rules.block
+            ):
                 value, reasons = matching.score(feats[a], feats[b], rules)
                 matched.append((a, b, value, tuple(reasons)))
     return matched, scored
@@ -434,6 +679,12 @@ def _find(parent: list[int], i: int) -> int:
     while parent[i] != root:
         parent[i], i = root, parent[i]
     return root
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its workers that have finished."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def default_workers(records: int) -> int:
@@ -464,28 +715,66 @@ def cluster_records(
         raise ValueError(f"record_type must be one of {RECORD_TYPES}")
     if len(ids) != len(rows):
         raise ValueError("ids and rows differ in length")
+    # Millions of small objects are made here and all live to the end: the cyclic collector
+    # would walk them again and again (and, in the workers, copy the pages they sit on).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _cluster_records(
+            record_type,
+            ids,
+            rows,
+            rules=rules,
+            workers=workers,
+            max_block=max_block,
+            window=window,
+            progress=progress,
+        )
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _cluster_records(
+    record_type: str,
+    ids: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    rules: Rules | None,
+    workers: int | None,
+    max_block: int,
+    window: int,
+    progress: Progress | None,
+) -> BatchResult:
     rules = rules if rules is not None else default_rules(record_type)
     n = len(rows)
     workers = workers if workers is not None else default_workers(n)
     stats = BatchStats(records=n, workers=workers)
     t0 = time.perf_counter()
+    cpu0 = cpu = _cpu()
 
     # 1. features and keys
     feats: list[Features] = [Features()] * n
     keys: list[list[str]] = [[] for _ in range(n)]
     _SHARED.clear()
-    _SHARED.update(record_type=record_type, rows=rows)
+    pack = workers > 1
+    _SHARED.update(record_type=record_type, rows=rows, pack=pack)
     chunk = max(500, min(CHUNK, n // (workers * 8) + 1))
     try:
         for start, chunk_feats, chunk_keys in _run(
             _features_chunk, _chunks(n, chunk), workers, progress, "features", n
         ):
+            if pack:
+                chunk_feats = [_unpack(f) for f in chunk_feats]
+                chunk_keys = [_unpack_keys(k) for k in chunk_keys]
             feats[start : start + len(chunk_feats)] = chunk_feats
             keys[start : start + len(chunk_keys)] = chunk_keys
     finally:
         _SHARED.clear()
     t1 = time.perf_counter()
     stats.seconds["features"] = t1 - t0
+    stats.cpu_seconds["features"] = _cpu() - cpu
+    cpu = _cpu()
 
     # 2. blocks of the stored keys
     blocks: dict[str, list[int]] = {}
@@ -509,6 +798,8 @@ def cluster_records(
     by_code = {k: v for k, v in by_code.items() if len(v) > 1}
     t2 = time.perf_counter()
     stats.seconds["blocking"] = t2 - t1
+    stats.cpu_seconds["blocking"] = _cpu() - cpu
+    cpu = _cpu()
 
     # 3. candidate pairs, scored
     matched: list[Matched] = []
@@ -522,7 +813,7 @@ def cluster_records(
         codes=codes,
         by_code=by_code,
         window=window,
-        hot_rules=_reaching(rules),
+        hot_rules=HotRules(rules),
     )
     try:
         for found, scored in _run(_pairs_chunk, _chunks(n, chunk), workers, progress, "pairs", n):
@@ -532,6 +823,8 @@ def cluster_records(
         _SHARED.clear()
     t3 = time.perf_counter()
     stats.seconds["pairs"] = t3 - t2
+    stats.cpu_seconds["pairs"] = _cpu() - cpu
+    cpu = _cpu()
 
     # 4. clusters: union-find over the matched pairs (each pair once)
     unique: dict[tuple[int, int], Matched] = {}
@@ -555,6 +848,8 @@ def cluster_records(
     stats.clustered_records = sum(s for s in sizes.values() if s > 1)
     stats.seconds["clusters"] = time.perf_counter() - t3
     stats.seconds["total"] = time.perf_counter() - t0
+    stats.cpu_seconds["clusters"] = _cpu() - cpu
+    stats.cpu_seconds["total"] = _cpu() - cpu0
     return BatchResult(ids=list(ids), cluster_of=cluster_of, pairs=pairs, stats=stats)
 
 

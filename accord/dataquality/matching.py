@@ -35,17 +35,18 @@ from rapidfuzz.distance import Levenshtein
 from accord.core.errors import Conflict
 from accord.dataquality.models import Comparison, MatchRule, MatchThreshold, RecordType
 from accord.dataquality.normalize import (
+    FREE_MAIL_DOMAINS,
     HEAD_OFFICE,
     LEGAL_FORM_LABELS,
     SOME_BRANCH,
     NameParts,
     branch_number,
-    company_email_domain,
     company_name,
     email_address,
     fold,
     person_name_key,
     phones_e164,
+    registrable_domain,
     tax_id_digits,
     website_domain,
 )
@@ -138,16 +139,18 @@ def account_features(get: Getter) -> Features:
     names: list[NameParts] = []
     for name in ("legal_name", "name_th", "name_en"):
         parts = company_name(_text(get, name))
-        if parts.key and parts.key not in {n.key for n in names}:
+        if parts.key and all(parts.key != n.key for n in names):
             names.append(parts)
-    email = _text(get, "email")
+    email = email_address(_text(get, "email"))
+    # company_email_domain(email), from the address already folded
+    domain = registrable_domain(email.rsplit("@", 1)[1]) if email else ""
     return Features(
         names=tuple(names),
         tax_id=tax_id_digits(_text(get, "tax_id")),
         branch=_effective_branch(_text(get, "branch_code"), names),
         phones=frozenset(phones_e164(_text(get, "phone"))),
-        emails=frozenset(e for e in [email_address(email)] if e),
-        email_domains=frozenset(d for d in [company_email_domain(email)] if d),
+        emails=frozenset((email,) if email else ()),
+        email_domains=frozenset((domain,) if domain and domain not in FREE_MAIL_DOMAINS else ()),
         website=website_domain(_text(get, "website")),
     )
 
@@ -213,12 +216,15 @@ def _name_keys(key: str, *, prefix: str = "", probe: bool = False) -> list[str]:
     if not key:
         return []
     keys = [f"{prefix}n:{key}"]
-    lengths = range(len(key) - 2, len(key) + 3) if probe else (len(key),)
+    size = len(key)
+    lengths = range(max(4, size - 2), size + 3) if probe else range(max(4, size), size + 1)
+    last = 0
     for length in lengths:
-        if length >= 4:
-            k = _half(length)
+        k = _half(length)
+        if k != last:  # the half size grows with the length: each size once, in order
             keys += [f"{prefix}a:{key[:k]}", f"{prefix}z:{key[-k:]}"]
-    return list(dict.fromkeys(keys))
+            last = k
+    return keys
 
 
 def account_match_keys(features: Features, *, probe: bool = False) -> list[str]:

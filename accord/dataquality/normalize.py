@@ -25,15 +25,26 @@ SOME_BRANCH = "*"
 DEFAULT_REGION = "TH"
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_THAI_DIGIT = re.compile("[\u0e50-\u0e59]")  # the Thai digits
 # NFKC decomposes SARA AM (ำ) into NIKHAHIT + SARA AA (ํา); people type either.
 _NIKHAHIT_AA = "\u0e4d\u0e32"
 _SARA_AM = "\u0e33"
+_SARA_AA = "\u0e32"
 
 
 def nfkc(text: str) -> str:
     """NFKC, with ํา folded into ำ and Thai digits made ASCII."""
-    text = unicodedata.normalize("NFKC", text or "")
-    return text.replace(_NIKHAHIT_AA, _SARA_AM).translate(_THAI_DIGITS)
+    text = text or ""
+    if text.isascii():  # ASCII is NFKC already, and has neither ํา nor Thai digits
+        return text
+    # Names are nearly always NFKC already except for ำ, which NFKC only splits into ํา (no
+    # Thai character composes or reorders with its neighbours): when the text with ำ read as
+    # า is normalised, NFKC-then-fold is the fold alone, and the costly normalize is skipped.
+    if unicodedata.is_normalized("NFKC", text.replace(_SARA_AM, _SARA_AA)):
+        text = text.replace(_NIKHAHIT_AA, _SARA_AM)
+    else:
+        text = unicodedata.normalize("NFKC", text).replace(_NIKHAHIT_AA, _SARA_AM)
+    return text.translate(_THAI_DIGITS) if _THAI_DIGIT.search(text) else text
 
 
 def fold(text: str) -> str:
@@ -46,14 +57,42 @@ def _keep(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LMN"
 
 
+# squeeze and _spaced run on every name of every record a batch dedupe reads: one regular
+# expression over the characters _keep refuses, instead of a call per character. The
+# expression covers the Basic Multilingual Plane (a bitmap in the regex engine); text with a
+# character beyond it takes the per-character way.
+_ASCII_DROP = re.compile("[^0-9A-Za-z]+")  # _keep on ASCII: letters and digits
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_bmp_drop: re.Pattern[str] | None = None
+
+
+def _drop(text: str) -> re.Pattern[str] | None:
+    """The expression matching runs of characters ``text`` loses, or None for the slow way."""
+    global _bmp_drop
+    if text.isascii():
+        return _ASCII_DROP
+    if _ASTRAL.search(text):
+        return None
+    if _bmp_drop is None:  # built on first use (~50 ms), not on every import
+        dropped = "".join(chr(cp) for cp in range(0x10000) if not _keep(chr(cp)))
+        _bmp_drop = re.compile("[" + re.escape(dropped) + "]+")
+    return _bmp_drop
+
+
 def squeeze(text: str) -> str:
     """Only the letters, marks and digits of ``text``."""
-    return "".join(ch for ch in text if _keep(ch))
+    drop = _drop(text)
+    if drop is None:
+        return "".join(ch for ch in text if _keep(ch))
+    return drop.sub("", text)
 
 
 def _spaced(text: str) -> str:
     """Punctuation and symbols become spaces; white space collapsed."""
-    return " ".join("".join(ch if _keep(ch) else " " for ch in text).split())
+    drop = _drop(text)
+    if drop is None:
+        return " ".join("".join(ch if _keep(ch) else " " for ch in text).split())
+    return " ".join(drop.sub(" ", text).split())
 
 
 # --- legal forms --------------------------------------------------------------------------
@@ -146,22 +185,33 @@ def _stronger(current: str | None, found: str) -> str:
     return found if _FORM_STRENGTH.get(found, 0) > _FORM_STRENGTH.get(current, 0) else current
 
 
+# The same forms by their last word: only those can end the tokens (order kept).
+_ENGLISH_FORMS_BY_LAST: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {}
+for _form in _ENGLISH_FORMS:
+    _ENGLISH_FORMS_BY_LAST[_form[0][-1]] = (*_ENGLISH_FORMS_BY_LAST.get(_form[0][-1], ()), _form)
+
+
 def _strip_english_forms(tokens: list[str]) -> tuple[list[str], str | None]:
     form: str | None = None
-    changed = True
-    while changed and tokens:
-        changed = False
-        for words, found in _ENGLISH_FORMS:
+    while tokens:
+        for words, found in _ENGLISH_FORMS_BY_LAST.get(tokens[-1], ()):
             n = len(words)
             if len(tokens) > n and tuple(tokens[-n:]) == words:
                 tokens = tokens[:-n]
                 form = _stronger(form, found)
-                changed = True
                 break
+        else:
+            break
     return tokens, form
 
 
+_THAI_PREFIX_WORDS = tuple(w for w, _ in _THAI_PREFIXES)
+_THAI_SUFFIX_WORDS = tuple(w for w, _ in _THAI_SUFFIXES)
+
+
 def _strip_thai_forms(key: str) -> tuple[str, str | None]:
+    if not (key.startswith(_THAI_PREFIX_WORDS) or key.endswith(_THAI_SUFFIX_WORDS)):
+        return key, None
     form: str | None = None
     changed = True
     while changed:
@@ -190,6 +240,8 @@ _THAI_BRANCH = re.compile(r"สาขา.*$")
 # "- Chiang Mai Branch", ", Branch No. 2", "Branch 00002", "Br. 2" (to the end of the name)
 _DASHES = "-\u2013\u2014,"  # hyphen, en dash, em dash, comma
 _ENGLISH_BRANCH = re.compile(rf"(?:\s[{_DASHES}]\s*[^{_DASHES}]*)?\b(?:branch|br\.)(?:\W.*)?$")
+# Every pattern above needs one of these: a name without any has no branch wording.
+_ANY_BRANCH = re.compile(r"สาขา|สำนักงานใหญ่|branch|head|hq|br\.")
 _BRANCH_NUMBER = re.compile(
     r"(?:สาขา|branch|br\.)\s*(?:ที่|เลขที่|no\.?|number|#)?\s*[:.]?\s*(\d{1,5})\b"
 )
@@ -204,6 +256,8 @@ def _branch_of(fragment: str) -> str:
 
 def _strip_branch(text: str) -> tuple[str, str | None]:
     """Remove branch wording from folded ``text``; return the rest and the branch named."""
+    if not _ANY_BRANCH.search(text):
+        return text, None
     branch: str | None = None
     for paren in _PAREN_BRANCH.finditer(text):
         branch = branch if branch not in (None, SOME_BRANCH) else _branch_of(paren.group(0))
@@ -231,8 +285,13 @@ class NameParts:
     branch: str | None  # "00000" head office, "00002", SOME_BRANCH, or None if not named
 
 
+_NO_NAME = NameParts(key="", words="", legal_form=None, branch=None)
+
+
 def company_name(value: str) -> NameParts:
     """Split a company name into its comparable key, legal form and branch."""
+    if not value:  # the empty name_th / name_en of most records
+        return _NO_NAME
     text = fold(value)
     text, branch = _strip_branch(text)
     tokens, form = _strip_english_forms(_spaced(text).split())
@@ -380,9 +439,12 @@ def website_domain(value: str) -> str:
     return "" if domain in FREE_MAIL_DOMAINS or "." not in domain else domain
 
 
+_NOT_DIGIT = re.compile(r"\D")
+
+
 def tax_id_digits(value: str) -> str:
     """The digits of a Thai tax ID as typed ("0-1055-12345-67-8", Thai digits too)."""
-    return re.sub(r"\D", "", nfkc(value))
+    return _NOT_DIGIT.sub("", nfkc(value))
 
 
 def branch_number(value: str) -> str:
