@@ -72,7 +72,7 @@ def top_up(args: argparse.Namespace) -> GenerationReport | None:
     workers = args.workers
     if workers <= 0:  # SQLite has one writer; PostgreSQL gains from a second core
         workers = min(2, os.cpu_count() or 1) if connection.vendor == "postgresql" else 1
-    return generate(
+    report = generate(
         missing,
         method=args.method,
         chunk_size=args.chunk,
@@ -81,6 +81,20 @@ def top_up(args: argparse.Namespace) -> GenerationReport | None:
         seed=args.seed,
         run_analyze=not args.no_analyze,
     )
+    rebuild_cells()
+    return report
+
+
+def rebuild_cells() -> None:
+    """The bulk path bypasses the ORM's signals: recompute the opportunity cells (the
+    organisation's figures summed ahead) from what was loaded."""
+    import time
+
+    from accord.insights.cells import cells_rebuild
+
+    t0 = time.perf_counter()
+    written = cells_rebuild()
+    print(f"Opportunity cells rebuilt: {written:,} cells in {time.perf_counter() - t0:.1f} s")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -261,9 +261,10 @@ def test_the_company_dashboard(world: World, activities: None) -> None:
         "Business Solution Development": D(235000),
         "Business Solution Outsourcing": D(1075000),
     }
+    # By the unit of who performed them: the two BSD reps; the BSO south rep's call.
     assert _by_label(_panel(dashboard, "activities")) == {
-        "Bangkok": {"visit": 2, "call": 2, "meeting": 1},
-        "Chiang Mai": {"visit": 0, "call": 0, "meeting": 0},
+        "Business Solution Development": {"visit": 2, "call": 1, "meeting": 1},
+        "Business Solution Outsourcing": {"visit": 0, "call": 1, "meeting": 0},
     }
 
 

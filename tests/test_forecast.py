@@ -141,7 +141,8 @@ def _opp(
         },
     )
     if closed_at is not None:  # closed in the past (the service stamps "now")
-        Opportunity.objects.filter(pk=opp.pk).update(closed_at=closed_at)
+        opp.closed_at = closed_at  # saved through the ORM: the opportunity cells follow
+        opp.save(update_fields=["closed_at"])
     return opp
 
 

@@ -57,7 +57,10 @@ class World:
 
 
 def _set(opp: Opportunity, **fields: Any) -> None:
-    Opportunity.objects.filter(pk=opp.pk).update(**fields)
+    """Backdate or adjust fields through the ORM's save, so the opportunity cells follow."""
+    for name, value in fields.items():
+        setattr(opp, name, value)
+    opp.save(update_fields=list(fields))
 
 
 def _activity(user: User, kind: str, when: dt.datetime, **links: Any) -> Activity:

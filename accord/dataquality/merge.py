@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from accord.audit.services import audit_event, diff, snapshot
 from accord.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from accord.core.signals import bulk_rows_update
 from accord.customers.models import (
     Account,
     AccountMatchKey,
@@ -504,7 +505,7 @@ def _merge(
         )
         counts[relation.label] = len(found)
         try:
-            with transaction.atomic():
+            with transaction.atomic(), bulk_rows_update(relation.model, [pk for pk, _ in found]):
                 # The losers are locked, so no row can join them between read and update.
                 qs.update(**{relation.column: survivor.pk})
         except IntegrityError as exc:
@@ -731,10 +732,10 @@ def _unmerge(spec: _Spec, *, actor: User, merge: MergeRecord) -> UnmergeResult:
         try:
             with transaction.atomic():
                 for start in range(0, len(pks), _CHUNK):
-                    qs = _rows_of(relation, spec.model, [survivor.pk]).filter(
-                        pk__in=pks[start : start + _CHUNK]
-                    )
-                    done += qs.update(**{relation.column: old})
+                    chunk = pks[start : start + _CHUNK]
+                    qs = _rows_of(relation, spec.model, [survivor.pk]).filter(pk__in=chunk)
+                    with bulk_rows_update(relation.model, chunk):
+                        done += qs.update(**{relation.column: old})
         except IntegrityError as exc:
             raise Conflict(
                 f"The {relation.model._meta.verbose_name_plural} cannot be moved back: a "

@@ -5,3 +5,8 @@ class InsightsConfig(AppConfig):
     name = "accord.insights"
     label = "insights"
     verbose_name = "Insights"
+
+    def ready(self) -> None:
+        from accord.insights import cells
+
+        cells.connect()

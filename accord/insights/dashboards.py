@@ -18,7 +18,11 @@ Kinds, and who gets which by default:
 * ``region`` — a region's roll-up per business unit, its districts compared, its trend and
   its activities this week per district (regional managers; all-seeing roles pick a region);
 * ``company`` — the company per region, pipeline per business unit, the trend and the
-  activities this week per region (executives, administrators, CRM officers).
+  activities this week per business unit (executives, administrators, CRM officers).
+
+At a million opportunities the forecast and pipeline figures come from the opportunity
+cells (:mod:`accord.insights.cells`), and the activity panels count one index range per
+person whose activities the viewer may all see.
 """
 
 from __future__ import annotations
@@ -42,8 +46,8 @@ from accord.core.errors import NotFound
 from accord.insights import reports, selectors
 from accord.insights.models import Quota
 from accord.insights.periods import Period, day_label, iso_week_start
-from accord.org.models import District, Region, Role, User
-from accord.sales.models import ForecastCategory
+from accord.org.models import BusinessUnit, District, Region, Role, User
+from accord.sales.models import ForecastCategory, StageOutcome
 from accord.territories import visibility
 
 ValueKind = Literal["money", "count", "rate"]
@@ -304,31 +308,51 @@ def _trend_panel(forecast: selectors.Forecast, params: dict[str, uuid.UUID]) -> 
     )
 
 
-def _pipeline_by_stage_panel(viewer: User, filters: reports.ReportFilters, title: str) -> Panel:
-    report = reports.pipeline_by_stage(viewer, filters)
-    units = {r["unit"] for r in report.rows}
-    names = [r["label_th"] if _thai() else r["label"] for r in report.rows]
-    if len(units) > 1:
-        names = [f"{name} · {r['unit']}" for name, r in zip(names, report.rows, strict=True)]
+def _pipeline_by_stage_panel(owner_ids: Iterable[uuid.UUID], period: Period, title: str) -> Panel:
+    """The open pipeline of these owners expected to close in the period, by stage — the
+    ``pipeline-by-stage`` report's figures, read from the opportunity cells."""
+    groups = list(
+        selectors.cells_in_period(period)
+        .filter(owner_id__in=list(owner_ids), stage__outcome=StageOutcome.OPEN)
+        .values("stage_id", "stage__name", "stage__name_th", "stage__position")
+        .annotate(
+            unit=F("stage__pipeline__business_unit__name"),
+            opportunities=Sum("n"),
+            amount_sum=Sum("amount"),
+            weighted_sum=Sum(reports.WEIGHTED),
+        )
+        .order_by("unit", "stage__position")
+    )
+    names = [
+        (g["stage__name_th"] or g["stage__name"]) if _thai() else g["stage__name"] for g in groups
+    ]
+    if len({g["unit"] for g in groups}) > 1:
+        names = [f"{name} · {g['unit']}" for name, g in zip(names, groups, strict=True)]
+    amounts = [Decimal(g["amount_sum"] or 0).quantize(CENT) for g in groups]
+    weighted = [Decimal(g["weighted_sum"] or 0).quantize(CENT) for g in groups]
     chart = Chart(
         "bar",
         names,
         [
-            Series("amount", _("Amount"), [r["amount"] for r in report.rows]),
-            Series("weighted", _("Weighted amount"), [r["weighted"] for r in report.rows]),
+            Series("amount", _("Amount"), list(amounts)),
+            Series("weighted", _("Weighted amount"), list(weighted)),
         ],
         label_heading=_("Stage"),
     )
-    totals = report.totals or {}
     return Panel(
         "pipeline",
         title,
         _("Open opportunities expected to close in the period, by stage."),
         chart,
         [
-            Tile("opportunities", _("Open opportunities"), totals.get("opportunities", 0), "count"),
-            Tile("amount", _("Amount"), totals.get("amount", ZERO)),
-            Tile("weighted", _("Weighted amount"), totals.get("weighted", ZERO)),
+            Tile(
+                "opportunities",
+                _("Open opportunities"),
+                sum(g["opportunities"] for g in groups),
+                "count",
+            ),
+            Tile("amount", _("Amount"), sum(amounts, ZERO)),
+            Tile("weighted", _("Weighted amount"), sum(weighted, ZERO)),
         ],
         report=reports.ReportName.PIPELINE_BY_STAGE,
     )
@@ -342,9 +366,18 @@ def _activity_kind_labels() -> dict[str, str]:
     }
 
 
-def _activities_week(qs: QuerySet[Activity], monday: dt.date) -> QuerySet[Activity]:
+def _activities_week(
+    viewer: User, monday: dt.date, performers: Iterable[uuid.UUID] | None
+) -> QuerySet[Activity]:
+    """Visits, calls and meetings of the week by ``performers`` (``None``: anyone's),
+    narrowed by the visibility module to the people all of whose activities the viewer may
+    see — so the count is one index range per person, with no per-row condition."""
     start, end = _week_bounds(monday)
-    return qs.filter(kind__in=ACTIVITY_KINDS, occurred_at__gte=start, occurred_at__lt=end)
+    people = visibility.activity_performers_visible_to(viewer, performers)
+    qs = Activity.objects.filter(
+        kind__in=ACTIVITY_KINDS, occurred_at__gte=start, occurred_at__lt=end
+    ).order_by()
+    return qs if people is None else qs.filter(performed_by_id__in=list(people))
 
 
 def _stacked_activities(
@@ -376,9 +409,7 @@ def _activity_tiles(chart: Chart) -> list[Tile]:
 
 def _my_activities_panel(viewer: User, monday: dt.date) -> Panel:
     """The viewer's visits, calls and meetings this week, day by day."""
-    qs = _activities_week(
-        visibility.activities_visible_to(viewer).filter(performed_by_id=viewer.pk), monday
-    )
+    qs = _activities_week(viewer, monday, [viewer.pk])
     zone = timezone.get_current_timezone()
     counts: dict[tuple[dt.date, str], int] = defaultdict(int)
     for occurred_at, kind in qs.order_by().values_list("occurred_at", "kind"):
@@ -405,10 +436,8 @@ def _my_activities_panel(viewer: User, monday: dt.date) -> Panel:
 
 
 def _team_activities_panel(viewer: User, people: Mapping[uuid.UUID, str], monday: dt.date) -> Panel:
-    qs = _activities_week(
-        visibility.activities_visible_to(viewer).filter(performed_by_id__in=list(people)), monday
-    )
-    groups = qs.order_by().values("performed_by_id", "kind").annotate(n=Count("pk"))
+    qs = _activities_week(viewer, monday, list(people))
+    groups = qs.values("performed_by_id", "kind").annotate(n=Count("pk"))
     chart = _stacked_activities(
         groups,
         group="performed_by_id",
@@ -430,21 +459,23 @@ def _place_activities_panel(
     viewer: User,
     *,
     monday: dt.date,
+    performers: Iterable[uuid.UUID] | None,
     field_name: str,
     places: Mapping[Any, str],
     condition: Q,
     title: str,
+    description: str,
     heading: str,
 ) -> Panel:
-    qs = _activities_week(visibility.activities_visible_to(viewer).filter(condition), monday)
-    groups = qs.order_by().values("kind").annotate(place=F(field_name), n=Count("pk"))
+    qs = _activities_week(viewer, monday, performers).filter(condition)
+    groups = qs.values("kind").annotate(place=F(field_name), n=Count("pk"))
     chart = _stacked_activities(
         groups, group="place", order=list(places), labels=places, heading=heading
     )
     return Panel(
         "activities",
         title,
-        _("Visits, calls and meetings from Monday, by where the account is."),
+        description,
         chart,
         _activity_tiles(chart),
         report=reports.ReportName.ACTIVITIES,
@@ -453,12 +484,13 @@ def _place_activities_panel(
 
 def _district_comparison_panel(viewer: User, region_id: uuid.UUID, period: Period) -> Panel:
     """Each district of the region across business units: closed won, commit and pipeline
-    against the quotas placed in it. Two GROUP BY queries and the labels."""
+    against the quotas placed in it. Two GROUP BY queries (the cells, the quotas) and the
+    districts."""
     figures = {
-        row["account__district_id"]: selectors.Figures.from_sums(row)
-        for row in selectors.opportunities_in_period(period)
-        .filter(account__district__region_id=region_id)
-        .values("account__district_id")
+        row["district_id"]: selectors.Figures.from_sums(row)
+        for row in selectors.cells_in_period(period)
+        .filter(district__region_id=region_id)
+        .values("district_id")
         .annotate(**selectors.SUMS)
     }
     quotas = {
@@ -498,11 +530,7 @@ def _mine(viewer: User, period: Period, monday: dt.date) -> list[Panel]:
     forecast = selectors.user_forecast(viewer=viewer, subject=viewer, period=period)
     return [
         _quota_panel(forecast, title=_("My quota")),
-        _pipeline_by_stage_panel(
-            viewer,
-            reports.ReportFilters(period=period, owner_id=viewer.pk),
-            _("My pipeline by stage"),
-        ),
+        _pipeline_by_stage_panel([viewer.pk], period, _("My pipeline by stage")),
         _my_activities_panel(viewer, monday),
         _trend_panel(forecast, {"user": viewer.pk}),
     ]
@@ -525,7 +553,7 @@ def _team(viewer: User, period: Period, monday: dt.date) -> list[Panel]:
     people = {r.id: _label(r) for r in rows if r.id is not None}
     return [
         rollup,
-        _pipeline_by_stage_panel(viewer, reports.ReportFilters(period=period), _("Team pipeline")),
+        _pipeline_by_stage_panel(selectors.rollup_people_ids(viewer), period, _("Team pipeline")),
         _team_activities_panel(viewer, people, monday),
         _trend_panel(forecast, {"user": viewer.pk}),
     ]
@@ -553,10 +581,18 @@ def _region(viewer: User, region: Region, period: Period, monday: dt.date) -> li
         _place_activities_panel(
             viewer,
             monday=monday,
+            # the people covering the region's districts (one index range each)
+            performers=User.objects.filter(districts__region_id=region.pk)
+            .values_list("pk", flat=True)
+            .distinct(),
             field_name="account__district_id",
             places=places,
             condition=Q(account__district__region_id=region.pk),
             title=_("Activities this week by district"),
+            description=_(
+                "Visits, calls and meetings from Monday by the region's people, by the "
+                "account's district."
+            ),
             heading=_("District"),
         ),
         _trend_panel(forecast, {"region": region.pk}),
@@ -590,7 +626,8 @@ def _company(viewer: User, period: Period, monday: dt.date) -> list[Panel]:
         report=reports.ReportName.PIPELINE_BY_UNIT,
     )
     places = {
-        r.pk: (r.name_th or r.name) if _thai() else r.name for r in Region.objects.order_by("name")
+        u.pk: (u.name_th or u.name) if _thai() else u.name
+        for u in BusinessUnit.objects.order_by("name")
     }
     return [
         rollup,
@@ -598,11 +635,13 @@ def _company(viewer: User, period: Period, monday: dt.date) -> list[Panel]:
         _place_activities_panel(
             viewer,
             monday=monday,
-            field_name="account__district__region_id",
+            performers=None,
+            field_name="performed_by__business_unit_id",
             places=places,
             condition=Q(),
-            title=_("Activities this week by region"),
-            heading=_("Region"),
+            title=_("Activities this week by business unit"),
+            description=_("Visits, calls and meetings from Monday, by the person's unit."),
+            heading=_("Business unit"),
         ),
         _trend_panel(forecast, {}),
     ]

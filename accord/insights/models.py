@@ -167,3 +167,40 @@ class WeeklyDigest(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} @ {self.week_start}"
+
+
+class OpportunityCell(models.Model):
+    """Opportunities summed by owner, business unit, district, stage and month: forecast and
+    pipeline figures at a million opportunities without reading them (ADR 0007, "Cells").
+
+    Derived data, kept in step with every opportunity and account write in the same
+    transaction (:mod:`accord.insights.cells`); ``accord cells-rebuild`` recomputes it. The
+    month is the local month an opportunity counts in: its close date (``closed_at``) once
+    won or lost, its expected close date while open; only the default currency counts.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    business_unit = models.ForeignKey(
+        BusinessUnit, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    district = models.ForeignKey(
+        District, null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    stage = models.ForeignKey(
+        "sales.Stage", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    month = models.DateField()
+    n = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month"], name="opp_cell_month"),
+            models.Index(fields=["owner", "month"], name="opp_cell_owner_month"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

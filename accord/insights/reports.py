@@ -58,6 +58,7 @@ from django.utils.translation import gettext_lazy as _
 from accord.activities.models import ActivityKind
 from accord.customers.models import AccountRequestStatus
 from accord.insights.periods import Period
+from accord.insights.selectors import cells_in_period
 from accord.org.models import User
 from accord.sales.models import Opportunity, OpportunityLineItem, StageOutcome
 from accord.territories import visibility
@@ -238,6 +239,47 @@ PIPELINE_COLUMNS = [
 ]
 
 
+CELL_SUMS = {
+    "opportunities": Coalesce(Sum("n"), 0),
+    "amount_sum": Coalesce(Sum("amount"), ZERO),
+    "weighted_sum": Coalesce(Sum(WEIGHTED), ZERO),
+}
+
+
+@dataclass(frozen=True)
+class _OpenSource:
+    """Where the open pipeline of a period is read from, and the paths of its fields."""
+
+    qs: QuerySet[Any]
+    district: str
+    pipeline: str
+    sums: Mapping[str, Any]
+
+
+def _open_source(viewer: User, filters: ReportFilters) -> _OpenSource:
+    """When the opportunities the viewer may see are those of some owners (everyone's, or
+    their own and their reports' — ``visibility.opportunity_owners_visible_to``), a period's
+    pipeline comes summed ahead from those owners' opportunity cells (the same
+    opportunities: open, default currency, expected to close in the period). Otherwise, and
+    for all time (the cells leave out open deals with no expected close date), it is read
+    from the opportunities they may see."""
+    owners = visibility.opportunity_owners_visible_to(viewer) if filters.period else None
+    if filters.period is not None and owners is not None:
+        qs = cells_in_period(filters.period).filter(stage__outcome=StageOutcome.OPEN)
+        if owners != "all":
+            qs = qs.filter(owner_id__in=list(owners))
+        if filters.unit_id is not None:
+            qs = qs.filter(business_unit_id=filters.unit_id)
+        if filters.district_id is not None:
+            qs = qs.filter(district_id=filters.district_id)
+        if filters.owner_id is not None:
+            qs = qs.filter(owner_id=filters.owner_id)
+        return _OpenSource(qs, "district", "stage__pipeline", CELL_SUMS)
+    return _OpenSource(
+        _open_in_period(viewer, filters), "account__district", "pipeline", PIPELINE_SUMS
+    )
+
+
 def _pipeline_rows(groups: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
@@ -261,14 +303,14 @@ def _pipeline_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def pipeline_by_stage(viewer: User, filters: ReportFilters) -> Report:
+    src = _open_source(viewer, filters)
     groups = (
-        _open_in_period(viewer, filters)
-        .values("stage_id", "stage__name", "stage__name_th", "stage__position")
+        src.qs.values("stage_id", "stage__name", "stage__name_th", "stage__position")
         .annotate(
-            unit=F("pipeline__business_unit__name"),
-            pipeline_name=F("pipeline__name"),
+            unit=F(f"{src.pipeline}__business_unit__name"),
+            pipeline_name=F(f"{src.pipeline}__name"),
             probability=F("stage__probability"),
-            **PIPELINE_SUMS,
+            **src.sums,
         )
         .order_by("unit", "pipeline_name", "stage__position")
     )
@@ -303,14 +345,14 @@ def pipeline_by_stage(viewer: User, filters: ReportFilters) -> Report:
 
 
 def pipeline_by_unit(viewer: User, filters: ReportFilters) -> Report:
+    src = _open_source(viewer, filters)
     groups = (
-        _open_in_period(viewer, filters)
-        .values("business_unit_id")
+        src.qs.values("business_unit_id")
         .annotate(
             id=F("business_unit_id"),
             label=F("business_unit__name"),
             label_th=F("business_unit__name_th"),
-            **PIPELINE_SUMS,
+            **src.sums,
         )
         .order_by("label")
     )
@@ -327,14 +369,14 @@ def pipeline_by_unit(viewer: User, filters: ReportFilters) -> Report:
 
 
 def pipeline_by_district(viewer: User, filters: ReportFilters) -> Report:
+    src = _open_source(viewer, filters)
     groups = (
-        _open_in_period(viewer, filters)
-        .values("account__district_id")
+        src.qs.values(f"{src.district}_id")
         .annotate(
-            id=F("account__district_id"),
-            label=F("account__district__name"),
-            label_th=F("account__district__name_th"),
-            **PIPELINE_SUMS,
+            id=F(f"{src.district}_id"),
+            label=F(f"{src.district}__name"),
+            label_th=F(f"{src.district}__name_th"),
+            **src.sums,
         )
         .order_by(F("label").asc(nulls_last=True))
     )

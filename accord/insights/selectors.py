@@ -40,7 +40,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accord.core.errors import NotFound
-from accord.insights.models import ForecastAdjustment, ForecastSnapshot, Quota
+from accord.insights.models import (
+    ForecastAdjustment,
+    ForecastSnapshot,
+    OpportunityCell,
+    Quota,
+)
 from accord.insights.periods import Period, PeriodKind
 from accord.org.models import BusinessUnit, District, Region, User
 from accord.sales.models import ForecastCategory, Opportunity, StageOutcome
@@ -161,6 +166,22 @@ def opportunities_in_period(period: Period) -> QuerySet[Opportunity]:
     return Opportunity.objects.filter(
         won | open_, currency=settings.ACCORD_DEFAULT_CURRENCY
     ).order_by()
+
+
+# The same dimensions on the opportunity cells (:mod:`accord.insights.cells`).
+CELL_FIELD: dict[Dimension, str] = {
+    "region": "district__region_id",
+    "unit": "business_unit_id",
+    "district": "district_id",
+    "owner": "owner_id",
+}
+
+
+def cells_in_period(period: Period) -> QuerySet[OpportunityCell]:
+    """The opportunity cells of ``period``'s months: the same opportunities as
+    :func:`opportunities_in_period`, summed ahead by owner, unit, district and stage (the
+    :data:`SUMS` apply to them as they are)."""
+    return OpportunityCell.objects.filter(month__gte=period.start, month__lt=period.end).order_by()
 
 
 def quota_condition(period: Period) -> Q:
@@ -337,9 +358,15 @@ def _reporting_tree(root: User) -> tuple[dict[uuid.UUID, User], dict[uuid.UUID, 
     return people, reports
 
 
+def rollup_people_ids(subject: User) -> list[uuid.UUID]:
+    """``subject`` and everyone under them: whose opportunities their roll-up counts."""
+    people, _reports = _reporting_tree(subject)
+    return list(people)
+
+
 def _own_figures(period: Period, owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Figures]:
     rows = (
-        opportunities_in_period(period)
+        cells_in_period(period)
         .filter(owner_id__in=list(owner_ids))
         .values("owner_id")
         .annotate(**SUMS)
@@ -512,11 +539,11 @@ def org_forecast(*, viewer: User, node: OrgNode, period: Period) -> Forecast:
     queries beyond resolving the node: figures and quotas, each one GROUP BY, and labels."""
     label, label_th = _resolve_org_node(viewer, node)
     dimension = NEXT_DIMENSION[node.level]
-    group = OPPORTUNITY_FIELD[dimension]
+    group = CELL_FIELD[dimension]
     figures = {
         row[group]: Figures.from_sums(row)
-        for row in opportunities_in_period(period)
-        .filter(**node.filters(OPPORTUNITY_FIELD))
+        for row in cells_in_period(period)
+        .filter(**node.filters(CELL_FIELD))
         .values(group)
         .annotate(**SUMS)
     }
@@ -605,20 +632,18 @@ class NodeFigures:
 def all_node_figures(period: Period) -> dict[str, NodeFigures]:
     """Every organisation node's and every person's roll-up for ``period``, keyed by node.
 
-    Four queries whatever the size: opportunities grouped by (owner, region, unit,
+    Four queries whatever the size: the opportunity cells grouped by (owner, region, unit,
     district), quotas grouped the same way, every person's manager, and the adjustments;
     the rest adds up those aggregate rows.
     """
-    dims = ("owner_id", "business_unit_id", "account__district_id", "account__district__region_id")
+    dims = ("owner_id", "business_unit_id", "district_id", "district__region_id")
     org: dict[str, Figures] = defaultdict(Figures)
     own: dict[uuid.UUID, Figures] = defaultdict(Figures)
-    for row in opportunities_in_period(period).values(*dims).annotate(**SUMS):
+    for row in cells_in_period(period).values(*dims).annotate(**SUMS):
         figures = Figures.from_sums(row)
         own[row["owner_id"]] += figures
         for key in _org_keys(
-            row["account__district__region_id"],
-            row["business_unit_id"],
-            row["account__district_id"],
+            row["district__region_id"], row["business_unit_id"], row["district_id"]
         ):
             org[key] += figures
     org_quota: dict[str, Decimal] = defaultdict(lambda: ZERO)

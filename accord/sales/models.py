@@ -204,6 +204,26 @@ class Opportunity(BaseModel):
                 condition=models.Q(expected_close_date__isnull=False),
                 name="opp_close_date",
             ),
+            # The reports at a million opportunities, read from the index alone: business
+            # closed in a period (win rate, deal size, sales cycle, lost reasons) for
+            # everyone and per person, and a team's pipeline expected to close in a period.
+            models.Index(
+                fields=["closed_at"],
+                include=["owner", "stage", "amount", "currency", "created_at", "lost_reason"],
+                condition=models.Q(closed_at__isnull=False),
+                name="opp_closed_cover",
+            ),
+            models.Index(
+                fields=["owner", "closed_at"],
+                include=["stage", "amount", "currency", "created_at", "lost_reason"],
+                condition=models.Q(closed_at__isnull=False),
+                name="opp_owner_closed_cover",
+            ),
+            models.Index(
+                fields=["owner", "expected_close_date"],
+                include=["stage", "amount", "currency", "business_unit", "account", "pipeline"],
+                name="opp_owner_close_cover",
+            ),
         ]
 
     def __str__(self) -> str:

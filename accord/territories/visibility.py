@@ -27,6 +27,7 @@ executives only read. A deactivated user sees nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -612,3 +613,37 @@ def may_set_quota(user: User, subject: User) -> bool:
     if user.is_superuser or user.role == Role.ADMINISTRATOR:
         return True
     return subject.pk != user.pk and user.pk in manager_chain_ids(subject)
+
+
+def activity_performers_visible_to(
+    user: User, candidates: Iterable[uuid.UUID] | None
+) -> frozenset[uuid.UUID] | None:
+    """Of ``candidates`` (``None``: everyone), the people all of whose activities ``user``
+    may see — so a count over ``performed_by_id__in=<them>`` needs no per-row condition
+    (the dashboards' activity panels). ``None`` back means everyone's."""
+    scope = scope_of(user)
+    if not user.is_active:
+        return frozenset()
+    if scope.sees_all or _granted(scope.of(SharedRecordType.ACTIVITY).default_access, write=False):
+        return None if candidates is None else frozenset(candidates)
+    people = scope.people(SharedRecordType.ACTIVITY)
+    return people if candidates is None else people & frozenset(candidates)
+
+
+def opportunity_owners_visible_to(user: User) -> frozenset[uuid.UUID] | Literal["all"] | None:
+    """When the opportunities ``user`` may see are exactly those of some owners, those
+    owners (``"all"``: every opportunity) — so figures summed ahead per owner (the
+    opportunity cells) can stand for a count over the visible opportunities. ``None`` when
+    it is not that simple (account-team places or territory access widen it)."""
+    scope = scope_of(user)
+    if not user.is_active:
+        return frozenset()
+    sharing = scope.of(SharedRecordType.OPPORTUNITY)
+    if scope.sees_all or _granted(sharing.default_access, write=False):
+        return "all"
+    if _granted(sharing.territory_access, write=False):
+        return None
+    people = scope.people(SharedRecordType.OPPORTUNITY)
+    if scope.team_accounts(people, opportunities=True) != frozenset():
+        return None
+    return people
