@@ -216,3 +216,41 @@ def test_an_administrator_changes_the_sharing_model_in_admin_and_it_is_logged(or
     assert event.actor_id == org.admin.pk
     assert event.detail["sharing"] == "account"
     assert event.detail["changes"]["default_access"] == {"from": None, "to": "read"}
+
+
+def test_the_search_parts_select_exactly_the_visible_accounts(org):
+    from accord.customers.models import Account
+    from accord.territories.models import AccountTeamMember
+
+    # given: an account visible for each reason, and one visible to nobody but the CRM team
+    covered = make_account(org, legal_name="Covered Co., Ltd.")
+    owned = make_account(org, legal_name="Owned Co., Ltd.", district=org.south, owner=org.rep)
+    teamed = make_account(org, legal_name="Teamed Co., Ltd.", district=org.south)
+    AccountTeamMember.objects.create(account=teamed, user=org.rep, role="pre_sales")
+    implicit = make_account(org, legal_name="Implicit Co., Ltd.", district=org.south)
+    opportunity_create(
+        actor=org.admin, data={"name": "Deal", "account": implicit.pk, "owner": org.rep.pk}
+    )
+    make_account(org, legal_name="Hidden Co., Ltd.", district=org.south)
+    rep = _fresh(org.rep)
+    # when: the rep covers one district of two (1² < 2)
+    parts = visibility.account_search_parts(rep)
+    # then: one part per reason (owners, team, opportunities, the covered district)
+    assert parts is not None and len(parts) == 4
+    found = [set(Account.objects.filter(part)) for part in parts]
+    assert found == [{owned}, {teamed}, {implicit}, {covered}]
+    assert set().union(*found) == set(visibility.accounts_visible_to(rep))
+
+
+def test_a_search_reads_the_visible_accounts_as_one_when_parts_cost_more(org, monkeypatch):
+    # given: a regional manager covering both districts (2² is not under 2)
+    boss = UserFactory(role=Role.REGIONAL_MANAGER, region=org.north.region)
+    make_account(org, owner=org.rep)
+    # then
+    assert visibility.account_search_parts(boss) is None
+    assert visibility.account_search_parts(org.executive) is None  # sees everything
+    # and: a rep owning more accounts than are read from the owner side
+    assert visibility.account_search_parts(_fresh(org.rep)) is not None
+    monkeypatch.setattr(visibility, "SEARCH_PARTS_OWNED_MAX", 0)
+    assert visibility.account_search_parts(_fresh(org.rep)) is None
+    assert visibility.account_search_parts(_fresh(org.other_rep)) is not None

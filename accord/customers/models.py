@@ -96,7 +96,13 @@ class Account(BaseModel):
             ),
             models.Index(fields=["created_at", "id"], name="account_created_keyset"),
             models.Index(fields=["updated_at", "id"], name="account_updated_keyset"),
-            models.Index(fields=["district", "legal_name", "id"], name="account_district_name"),
+            # One district's accounts in name order; with the search column a searched walk
+            # of a covered district is index-only (visibility.account_search_parts).
+            models.Index(
+                fields=["district", "legal_name", "id"],
+                include=["search_text"],
+                name="account_district_name",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
-from django.db.models import Q
+from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
+from django.db.models import Q, QuerySet
 
 from accord.core.errors import ValidationFailed
-from accord.core.pagination import Page, keyset_page
+from accord.core.pagination import (
+    MAX_LIMIT,
+    Page,
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+)
 from accord.core.selectors import search_fragment
 from accord.core.thai import normalise_tax_id
 from accord.customers.models import Account, Contact
@@ -50,7 +59,10 @@ def account_list(
     from accord.customers.services import customer_code_is_valid
     from accord.territories.models import AccountOwner
 
-    qs = visibility.accounts_visible_to(user)
+    # A search may read the visible accounts part by part (see _merged_page); a list keeps
+    # the one ORed condition, which a name-ordered walk answers within a page.
+    parts = visibility.account_search_parts(user) if search else None
+    qs = Account.objects.all() if parts is not None else visibility.accounts_visible_to(user)
     # "mine" / "my team": the accounts those people own or work on.
     qs = visibility.narrow_accounts_to_scope(qs, user=user, scope=scope, account_field="pk")
     if search:
@@ -89,7 +101,85 @@ def account_list(
         if business_unit:
             owned = owned.filter(business_unit_id=business_unit)
         qs = qs.filter(pk__in=owned.values("account_id"))
+    if parts is not None:
+        return _merged_page(qs, parts, ordering=ordering, cursor=cursor, limit=limit)
     return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit, keys_first=bool(search))
+
+
+def _merged_page(
+    qs: QuerySet[Account], parts: list[Q], *, ordering: str, cursor: str | None, limit: int
+) -> Page[Account]:
+    """The page :func:`keyset_page` returns for ``qs`` narrowed to the union of
+    ``parts``, read as one query: each part's first ``limit + 1`` keys in the page's
+    order (after the cursor), merged without repeats, then the first ``limit + 1`` of those.
+
+    The true page's rows are each among the first ``limit + 1`` of their own part, so the
+    merge misses none. A part alone is a short index walk (one district's name range) or
+    a look-up of a few ids, where the ORed conditions walk the whole name index past every
+    account of the other districts (``visibility.account_search_parts`` says when)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    descending = ordering.startswith("-")
+    field = ordering.lstrip("-")
+    try:
+        if cursor:
+            value, last_pk = decode_cursor(cursor, ordering)
+            op = "lt" if descending else "gt"
+            # As keyset_page: the first clause is implied by the second and is there so that
+            # each part reads an index range instead of walking from its start.
+            qs = qs.filter(
+                Q(**{f"{field}__{op}e": value}),
+                Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": last_pk}),
+            )
+        keys = _merged_keys(qs, parts, field=field, descending=descending, count=limit + 1)
+    except (ValueError, TypeError, DjangoValidationError) as exc:
+        raise ValidationFailed(
+            "The cursor is not valid for this list.",
+            code="invalid_cursor",
+            errors={"cursor": ["Invalid cursor."]},
+        ) from exc
+    by_pk = Account.objects.in_bulk(keys)
+    rows = [by_pk[pk] for pk in keys if pk in by_pk]
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(ordering, [getattr(last, field), last.pk])
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def _merged_keys(
+    qs: QuerySet[Account], parts: list[Q], *, field: str, descending: bool, count: int
+) -> list[uuid.UUID]:
+    """The first ``count`` keys of ``qs`` narrowed to the union of ``parts``, in the
+    order of ``field`` then key: ``SELECT … FROM (part₁ LIMIT n UNION part₂ LIMIT n …)
+    ORDER BY … LIMIT n``, written out because neither SQLite nor Django's ``union()`` takes
+    a limit per part of a compound query."""
+    direction = "DESC" if descending else "ASC"
+    order = ("-" if descending else "") + field, ("-" if descending else "") + "pk"
+    selects: list[str] = []
+    params: list[Any] = []
+    for part in parts:
+        first = qs.filter(part).order_by(*order).values_list("pk", field)[:count]
+        try:
+            sql, first_params = first.query.get_compiler(using=first.db).as_sql(
+                with_col_aliases=True
+            )
+        except EmptyResultSet:
+            continue  # the part and the filters exclude each other
+        selects.append(f"SELECT * FROM ({sql}) AS part{len(selects)}")  # noqa: S608
+        params += first_params
+    if not selects:
+        return []
+    union = " UNION ".join(selects)
+    query = (
+        f"SELECT * FROM ({union}) AS visible "  # noqa: S608 (compiled, with parameters)
+        f"ORDER BY 2 {direction}, 1 {direction} LIMIT %s"  # (the field, then the key)
+    )
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(query, [*params, count])
+        found = [row[0] for row in cursor.fetchall()]
+    to_key = Account._meta.pk.to_python  # SQLite returns the key as text
+    return [to_key(value) for value in found]
 
 
 # "C" and 8 digits plus a check digit; one digit fewer or more is a mistyped code.

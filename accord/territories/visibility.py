@@ -29,7 +29,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
@@ -264,6 +264,60 @@ def accounts_visible_to(user: User) -> QuerySet[Account]:
         scope,
         _account_q(scope, pk="pk", district="district_id", implicit=True),
     )
+
+
+# A search reads the visible accounts in parts only while the people's owned accounts and
+# the opportunities behind implicit access are this few: those parts are then written in
+# as literal ids (read once per search, like the team places).
+SEARCH_PARTS_OWNED_MAX = 1000
+
+
+def account_search_parts(user: User) -> list[Q] | None:
+    """The accounts ``user`` may see, in parts a search reads one by one and merges in the
+    list's order (``customers.selectors``), or ``None``: search
+    :func:`accounts_visible_to` as one.
+
+    The parts — one per covered district, the owned accounts, the team shares, the
+    accounts of visible opportunities — together select exactly :func:`accounts_visible_to`.
+    A covered district is read in name order from the ``(district, name)`` index, which
+    holds the search column; the ORed conditions instead walk the whole name index until a
+    page of visible matches turns up, past every account of the other districts. With ``n``
+    of ``N`` districts covered the parts walk about ``n`` district ranges against ``N / n``
+    for the single walk, so they are cheaper while ``n² < N`` (districts of similar size),
+    and only while the owned and implicit accounts are few enough to write in as ids
+    (:data:`SEARCH_PARTS_OWNED_MAX`; team places likewise, :data:`TEAM_PLACES_INLINED`): a
+    rep owning thousands of accounts or a manager covering most districts stays on the
+    single walk."""
+    scope = scope_of(user)
+    if scope.sees_all or user.pk is None or not user.is_active or scope.team is None:
+        return None
+    sharing = scope.of(SharedRecordType.ACCOUNT)
+    opportunity = _opportunity_q(scope)
+    if _granted(sharing.default_access, write=False) or opportunity is None:
+        return None
+    districts = (
+        sorted(scope.districts(SharedRecordType.ACCOUNT))
+        if _granted(sharing.territory_access, write=False)
+        else []
+    )
+    if len(districts) ** 2 >= District.objects.count():
+        return None
+    people = scope.people(SharedRecordType.ACCOUNT)
+    owned = _first_ids(AccountOwner.objects.filter(owner_id__in=people))
+    if owned is None:
+        return None
+    implicit = _first_ids(Opportunity.objects.filter(opportunity))
+    if implicit is None:
+        return None
+    parts = [Q(pk__in=ids) for ids in (owned, scope.team_accounts(people), implicit) if ids]
+    return parts + [Q(district_id=district) for district in districts]
+
+
+def _first_ids(qs: QuerySet[Any]) -> frozenset[uuid.UUID] | None:
+    """The accounts of ``qs``'s rows (owner rows, opportunities), or ``None`` when it has
+    more than :data:`SEARCH_PARTS_OWNED_MAX` rows; reads at most one row more than that."""
+    found = list(qs.order_by().values_list("account_id", flat=True)[: SEARCH_PARTS_OWNED_MAX + 1])
+    return None if len(found) > SEARCH_PARTS_OWNED_MAX else frozenset(found)
 
 
 def contacts_visible_to(user: User) -> QuerySet[Contact]:
