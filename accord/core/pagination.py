@@ -67,6 +67,18 @@ def decode_cursor(cursor: str, ordering: str) -> list[Any]:
         ) from exc
 
 
+def keyset_after[M: Model](
+    qs: QuerySet[M], field: str, value: Any, pk: Any, *, op: str
+) -> QuerySet[M]:
+    """Rows after (``op="gt"``) or before (``"lt"``) the cursor's (value, pk). The first
+    clause is implied by the second; it is there so that the database uses it as an index
+    range instead of walking the index from its start."""
+    return qs.filter(
+        Q(**{f"{field}__{op}e": value}),
+        Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}),
+    )
+
+
 def keyset_page[T: Model](
     queryset: QuerySet[T],
     *,
@@ -90,12 +102,7 @@ def keyset_page[T: Model](
         value, pk = decode_cursor(cursor, ordering)
         op = "lt" if descending else "gt"
         try:
-            # The first clause is implied by the second; it is there so that the database
-            # uses it as an index range instead of walking the index from its start.
-            qs = qs.filter(
-                Q(**{f"{field}__{op}e": value}),
-                Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}),
-            )
+            qs = keyset_after(qs, field, value, pk, op=op)
             rows = _fetch(queryset, qs, field, limit + 1, keys_first)
         except (ValueError, TypeError, DjangoValidationError) as exc:
             raise ValidationFailed(

@@ -18,6 +18,7 @@ from accord.core.pagination import (
     Page,
     decode_cursor,
     encode_cursor,
+    keyset_after,
     keyset_page,
 )
 from accord.core.selectors import search_fragment
@@ -124,12 +125,7 @@ def _merged_page(
         if cursor:
             value, last_pk = decode_cursor(cursor, ordering)
             op = "lt" if descending else "gt"
-            # As keyset_page: the first clause is implied by the second and is there so that
-            # each part reads an index range instead of walking from its start.
-            qs = qs.filter(
-                Q(**{f"{field}__{op}e": value}),
-                Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": last_pk}),
-            )
+            qs = keyset_after(qs, field, value, last_pk, op=op)
         keys = _merged_keys(qs, parts, field=field, descending=descending, count=limit + 1)
     except (ValueError, TypeError, DjangoValidationError) as exc:
         raise ValidationFailed(
