@@ -644,3 +644,22 @@ def test_api_csv_and_xlsx_exports_are_logged(world: World, api_as: Any) -> None:
         (org.manager.pk, "report:deal-size", "xlsx"),
     ]
     assert events[0].detail["filters"] == {"period": "FY2026-Q1"}
+
+
+def test_activities_per_week_counts_whole_people_not_glimpses(world: World) -> None:
+    """A colleague's visit to the rep's own account shows in the rep's lists, but the
+    activities report counts only people whose activities the viewer sees in full: the
+    rep themselves; for their manager, the rep and the colleague."""
+    org = world.org
+    _activity(
+        org.other_rep,
+        "visit",
+        dt.datetime(2026, 2, 3, 10, 0, tzinfo=BKK),
+        account=world.north,
+    )
+    mine = run(org.rep, ReportName.ACTIVITIES)
+    assert {r["id"] for r in mine.rows} == {org.rep.pk}
+    team = run(org.manager, ReportName.ACTIVITIES)
+    assert {r["id"] for r in team.rows} >= {org.rep.pk, org.other_rep.pk}
+    other = {(r["id"], r["week"]): r["visit"] for r in team.rows}
+    assert other[(org.other_rep.pk, dt.date(2026, 2, 2))] == 2

@@ -98,7 +98,13 @@ class Activity(BaseModel):
                 name="activity_opp_time",
                 condition=models.Q(opportunity__isnull=False),
             ),
-            models.Index(fields=["performed_by", "occurred_at"], name="activity_user_time"),
+            # A person's activities by time, read from the index alone with their kind (the
+            # activities-per-week report and the dashboards count one range per person).
+            models.Index(
+                fields=["performed_by", "occurred_at"],
+                include=["kind", "account"],
+                name="activity_user_time_kind",
+            ),
             # "Recent changes on my records" (My day): a person's recently changed activities.
             models.Index(fields=["performed_by", "updated_at"], name="activity_user_updated"),
             # My day and "open" lists: a person's open activities by date, without walking

@@ -437,7 +437,7 @@ def _my_activities_panel(viewer: User, monday: dt.date) -> Panel:
 
 def _team_activities_panel(viewer: User, people: Mapping[uuid.UUID, str], monday: dt.date) -> Panel:
     qs = _activities_week(viewer, monday, list(people))
-    groups = qs.values("performed_by_id", "kind").annotate(n=Count("pk"))
+    groups = qs.values("performed_by_id", "kind").annotate(n=Count("kind"))
     chart = _stacked_activities(
         groups,
         group="performed_by_id",
@@ -468,7 +468,7 @@ def _place_activities_panel(
     heading: str,
 ) -> Panel:
     qs = _activities_week(viewer, monday, performers).filter(condition)
-    groups = qs.values("kind").annotate(place=F(field_name), n=Count("pk"))
+    groups = qs.values("kind").annotate(place=F(field_name), n=Count("kind"))
     chart = _stacked_activities(
         groups, group="place", order=list(places), labels=places, heading=heading
     )

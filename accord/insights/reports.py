@@ -55,7 +55,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from accord.activities.models import ActivityKind
+from accord.activities.models import Activity, ActivityKind
 from accord.customers.models import AccountRequestStatus
 from accord.insights.periods import Period
 from accord.insights.selectors import cells_in_period
@@ -650,10 +650,18 @@ ACTIVITY_KINDS = (ActivityKind.VISIT, ActivityKind.CALL, ActivityKind.MEETING)
 
 def activities_per_week(viewer: User, filters: ReportFilters) -> Report:
     """Visits, calls and meetings per person per ISO week (weeks start on Monday, in the
-    local zone). Unit: the person's; district: the account's; owner: who performed them."""
-    qs = visibility.activities_visible_to(viewer).filter(
+    local zone). Unit: the person's; district: the account's; owner: who performed them.
+
+    The people are those whose activities the viewer sees in full (themselves and everyone
+    under them; everyone for the all-seeing roles), so each person's rows are one index
+    range — not the activities of others the viewer sees only through their own records,
+    which would make a stranger's partial week look like their whole one."""
+    people = visibility.activity_performers_visible_to(viewer, None)
+    qs = Activity.objects.filter(
         Q(kind__in=ACTIVITY_KINDS) & _in_period("occurred_at", filters.period)
     )
+    if people is not None:
+        qs = qs.filter(performed_by_id__in=list(people))
     if filters.unit_id is not None:
         qs = qs.filter(performed_by__business_unit_id=filters.unit_id)
     if filters.district_id is not None:
@@ -671,9 +679,9 @@ def activities_per_week(viewer: User, filters: ReportFilters) -> Report:
             "performed_by__username",
             "week",
         )
-        .annotate(
-            **{str(kind): Count("pk", filter=Q(kind=kind)) for kind in ACTIVITY_KINDS},
-            total=Count("pk"),
+        .annotate(  # counting a column of the index: the rows are read from it alone
+            **{str(kind): Count("kind", filter=Q(kind=kind)) for kind in ACTIVITY_KINDS},
+            total=Count("kind"),
         )
         .order_by(
             "performed_by__first_name", "performed_by__last_name", "performed_by__username", "week"
