@@ -230,18 +230,27 @@ def test_an_account_with_no_district_has_its_own_cells(org: Org) -> None:
     assert cells_check() == []
 
 
+@pytest.mark.parametrize("all_time", [False, True])
 @pytest.mark.parametrize("viewer", ["admin", "manager", "rep"])
 @pytest.mark.parametrize("name", ["pipeline-by-stage", "pipeline-by-unit", "pipeline-by-district"])
 def test_pipeline_reports_from_the_cells_match_the_opportunities(
-    org: Org, name: str, viewer: str, monkeypatch: pytest.MonkeyPatch
+    org: Org, name: str, viewer: str, all_time: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pipeline reports read the cells of the owners whose opportunities the viewer sees;
     a report over the plain opportunities the viewer may see gives the same rows."""
     from accord.insights import reports
 
     user = getattr(org, viewer)
-    Walk(org, 5).run(30)
-    filters = reports.ReportFilters(period=Q1)
+    walk = Walk(org, 5)
+    walk.run(30)
+    undated = walk._opps()[0]  # an open deal with no expected close date counts all time
+    opportunity_update(
+        actor=org.admin,
+        opportunity=undated,
+        data={"expected_close_date": None, "stage": _stages(org, undated.business_unit_id)[0].pk},
+    )
+    assert cells_check() == []
+    filters = reports.ReportFilters(period=None if all_time else Q1)
     from_cells = reports.report_build(viewer=user, name=name, filters=filters)
     plain = reports._OpenSource(
         reports._open_in_period(user, filters),

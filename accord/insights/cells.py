@@ -39,7 +39,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, DateField, F, Sum, Value
 from django.db.models.functions import TruncMonth
 from django.db.models.signals import post_delete, post_init, post_save, pre_save
 from django.utils import timezone
@@ -62,6 +62,9 @@ PLACING = (
     "account_id",
 )
 CLOSED = (StageOutcome.WON, StageOutcome.LOST)
+# The "month" of open deals with no expected close date: in no period, but in the all-time
+# pipeline.
+UNDATED = dt.date(1, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def _month(outcome: str, expected: dt.date | None, closed_at: dt.datetime | None
         day = timezone.localtime(closed_at).date()
     else:
         if expected is None:
-            return None
+            return UNDATED
         day = expected
     return day.replace(day=1)
 
@@ -270,9 +273,9 @@ def _stage_after_save(sender: type, instance: Stage, raw: bool = False, **kwargs
 
 
 def _grouped(qs: Any) -> list[dict[str, Any]]:
-    """Opportunities summed by unit, district, stage and month (in the database): the open
-    ones by expected close date, the closed ones by their local close month, as two
-    GROUP BY queries."""
+    """Opportunities summed by owner, unit, district, stage and month (in the database):
+    the open ones by expected close date (:data:`UNDATED` without one), the closed ones by
+    their local close month, as three GROUP BY queries."""
     zone = timezone.get_current_timezone()
     base = qs.filter(currency=settings.ACCORD_DEFAULT_CURRENCY, amount__isnull=False).order_by()
     rows: list[dict[str, Any]] = []
@@ -280,6 +283,10 @@ def _grouped(qs: Any) -> list[dict[str, Any]]:
         (
             base.filter(stage__outcome=StageOutcome.OPEN, expected_close_date__isnull=False),
             TruncMonth("expected_close_date"),
+        ),
+        (
+            base.filter(stage__outcome=StageOutcome.OPEN, expected_close_date__isnull=True),
+            Value(UNDATED, output_field=DateField()),
         ),
         (
             base.filter(stage__outcome__in=CLOSED, closed_at__isnull=False),

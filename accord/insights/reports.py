@@ -57,6 +57,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.activities.models import Activity, ActivityKind
 from accord.customers.models import AccountRequestStatus
+from accord.insights.models import OpportunityCell
 from accord.insights.periods import Period
 from accord.insights.selectors import cells_in_period
 from accord.org.models import User
@@ -260,12 +261,16 @@ def _open_source(viewer: User, filters: ReportFilters) -> _OpenSource:
     """When the opportunities the viewer may see are those of some owners (everyone's, or
     their own and their reports' — ``visibility.opportunity_owners_visible_to``), a period's
     pipeline comes summed ahead from those owners' opportunity cells (the same
-    opportunities: open, default currency, expected to close in the period). Otherwise, and
-    for all time (the cells leave out open deals with no expected close date), it is read
-    from the opportunities they may see."""
-    owners = visibility.opportunity_owners_visible_to(viewer) if filters.period else None
-    if filters.period is not None and owners is not None:
-        qs = cells_in_period(filters.period).filter(stage__outcome=StageOutcome.OPEN)
+    opportunities: open, default currency, expected to close in the period — or, for all
+    time, every open one, undated deals included). Otherwise it is read from the
+    opportunities they may see."""
+    owners = visibility.opportunity_owners_visible_to(viewer)
+    if owners is not None:
+        qs = (
+            cells_in_period(filters.period)
+            if filters.period is not None
+            else OpportunityCell.objects.filter(n__gt=0).order_by()  # all time, undated too
+        ).filter(stage__outcome=StageOutcome.OPEN)
         if owners != "all":
             qs = qs.filter(owner_id__in=list(owners))
         if filters.unit_id is not None:

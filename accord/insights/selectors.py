@@ -180,8 +180,11 @@ CELL_FIELD: dict[Dimension, str] = {
 def cells_in_period(period: Period) -> QuerySet[OpportunityCell]:
     """The opportunity cells of ``period``'s months: the same opportunities as
     :func:`opportunities_in_period`, summed ahead by owner, unit, district and stage (the
-    :data:`SUMS` apply to them as they are)."""
-    return OpportunityCell.objects.filter(month__gte=period.start, month__lt=period.end).order_by()
+    :data:`SUMS` apply to them as they are). Cells emptied by moves and deletes stay, with
+    nothing in them, and are left out."""
+    return OpportunityCell.objects.filter(
+        month__gte=period.start, month__lt=period.end, n__gt=0
+    ).order_by()
 
 
 def quota_condition(period: Period) -> Q:
