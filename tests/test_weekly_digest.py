@@ -474,3 +474,20 @@ def test_the_admin_lists_sent_mails_read_only(team: Team, client: Any) -> None:
     delete = client.post(f"/admin/insights/weeklydigest/{digest.pk}/delete/", {"post": "yes"})
     assert delete.status_code == 403
     assert WeeklyDigest.objects.count() == 3
+
+
+def test_the_worker_takes_each_weeks_snapshot_once(team: Team) -> None:
+    """The trend needs a snapshot a week; the worker takes it at its first hourly check of
+    a week without one, and not again that week."""
+    from accord.insights.models import ForecastSnapshot
+    from accord.integration.management.commands.worker import _take_weekly_snapshot
+
+    tuesday = dt.datetime(2026, 3, 3, 3, 0, tzinfo=BKK)  # the fixture has February's
+    monday = dt.date(2026, 3, 2)
+    assert not ForecastSnapshot.objects.filter(week_start=monday).exists()
+    rows = _take_weekly_snapshot(tuesday)
+    assert rows and ForecastSnapshot.objects.filter(week_start=monday).count() == rows
+    assert _take_weekly_snapshot(tuesday + dt.timedelta(hours=5)) is None
+    assert ForecastSnapshot.objects.filter(week_start=monday).count() == rows
+    next_week = _take_weekly_snapshot(dt.datetime(2026, 3, 9, 0, 5, tzinfo=BKK))
+    assert next_week and ForecastSnapshot.objects.filter(week_start=dt.date(2026, 3, 9)).exists()

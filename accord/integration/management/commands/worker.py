@@ -27,6 +27,9 @@ from django_tasks_db.management.commands.db_worker import Command as DbWorkerCom
 
 from accord.core.context import Source, acting_as
 from accord.insights.digest import DigestResult, weekly_digests_send
+from accord.insights.models import ForecastSnapshot
+from accord.insights.periods import iso_week_start
+from accord.insights.services import forecast_snapshot_take
 from accord.integration.delivery import outbox_sweep
 from accord.integration.invoices import invoices_pull_all
 from accord.territories.disputes import disputes_escalate_overdue
@@ -70,6 +73,23 @@ def _send_weekly_digests(now: dt.datetime | None = None) -> DigestResult | None:
     return result
 
 
+def _take_weekly_snapshot(now: dt.datetime | None = None) -> int | None:
+    """The week's forecast snapshot (the trend on the dashboards and the forecast page),
+    taken at the first hourly check of each ISO week that has none yet. Returns the rows
+    written, or None when the week already has its snapshot. Logged, never raised."""
+    today = timezone.localtime(now or timezone.now()).date()
+    if ForecastSnapshot.objects.filter(week_start=iso_week_start(today)).exists():
+        return None
+    try:
+        with acting_as(None, Source.SYSTEM):
+            rows = forecast_snapshot_take(today=today)
+    except Exception:
+        logger.exception("Weekly forecast snapshot failed; trying again in an hour")
+        return None
+    logger.info("Weekly forecast snapshot: %d rows", rows)
+    return rows
+
+
 def _sweep_forever(interval: float, stop: threading.Event) -> None:
     pull_every = float(settings.ACCORD_LEDGER_PULL_SECONDS)
     next_pull = time.monotonic()
@@ -91,6 +111,7 @@ def _sweep_forever(interval: float, stop: threading.Event) -> None:
                 _escalate_disputes()
             if time.monotonic() >= next_digest_check:  # at most once an hour
                 next_digest_check = time.monotonic() + WEEKLY_DIGEST_CHECK_SECONDS
+                _take_weekly_snapshot()
                 _send_weekly_digests()
         except Exception:
             logger.exception("Outbox sweep or ledger pull failed; trying again in %ss", interval)
