@@ -1,6 +1,6 @@
 """Benchmark of the web UI's pages at scale, as the people who use them.
 
-    python -m bench.ui [--accounts N] [--skip-generate] [--repeat 100]
+    python -m bench.ui [--accounts N] [--skip-generate] [--repeat 100] [--pages board,360]
 
 Sets up the benchmark database like ``bench.run`` (tops it up to N accounts unless
 ``--skip-generate``), signs in a sales rep and their manager with Django's test client and
@@ -123,6 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-generate", action="store_true", help="measure the data as is")
     parser.add_argument("--repeat", type=int, default=100, help="timed samples per page")
     parser.add_argument("--warmup", type=int, default=5, help="untimed samples per page")
+    parser.add_argument(
+        "--pages",
+        default="",
+        help="comma-separated scenarios to time (list, search, district, 360, board, opps, "
+        "acts, home); default: all",
+    )
     args = parser.parse_args(argv)
 
     setup_django()
@@ -148,12 +154,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     rep, manager = _people()
     samples = args.warmup + args.repeat + 1
     results: list[Result] = []
+    chosen = {name.strip() for name in args.pages.split(",") if name.strip()}
     people = [("rep", rep)] + ([("manager", manager)] if manager is not None else [])
     for role, user in people:
         client = Client()
         client.force_login(user)
         print(f"\nTiming as {user.username} ({role}): {args.warmup} warm-up + {args.repeat} timed")
         for scenario in scenarios(user, samples=samples, rng=rng):
+            if chosen and scenario.name not in chosen:
+                continue
             runner = Runner(client, repeat=args.repeat, warmup=args.warmup, explain=False)
             for result in runner.run(scenario):
                 result.label = f"{result.label} ({role})"

@@ -16,7 +16,12 @@ from django.views.decorators.http import require_POST
 from accord.core.errors import DomainError, NotFound
 from accord.core.selectors import get_visible
 from accord.sales.models import Pipeline, Stage
-from accord.sales.selectors import BoardColumn, pipeline_board, pipelines_with_stages
+from accord.sales.selectors import (
+    BOARD_CLOSED_DAYS,
+    BoardColumn,
+    pipeline_board,
+    pipelines_with_stages,
+)
 from accord.sales.services import opportunity_move_stage
 from accord.territories import visibility
 from accord.web.forms import OpportunityForm
@@ -70,6 +75,7 @@ def _render_board(
         "columns": _with_urls(pipeline_board(user=user, pipeline=pipeline)),
         "problem": problem or {},
         "may_sell": visibility.may_create_selling_records(user),
+        "closed_days": BOARD_CLOSED_DAYS,
     }
     partial = request.headers.get("HX-Request") == "true"
     template = "web/partials/board_columns.html" if partial else "web/board.html"
