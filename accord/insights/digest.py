@@ -28,12 +28,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accord.core.money import money_text as money
 from accord.insights import selectors
 from accord.insights.models import ForecastSnapshot, WeeklyDigest
 from accord.insights.periods import Period, PeriodKind, iso_week_start, period_containing
 from accord.org.models import User
-from accord.org.notifications import _absolute
-from accord.web.templatetags.accord_ui import money
+from accord.org.notifications import absolute_link
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def digest_periods(today: dt.date) -> list[Period]:
 
 def forecast_page_url() -> str:
     """The forecast page, absolute when ``ACCORD_BASE_URL`` is set."""
-    return _absolute(reverse("web:forecasts"))
+    return absolute_link(reverse("web:forecasts"))
 
 
 def digest_message(*, user: User, today: dt.date) -> EmailMultiAlternatives:

@@ -22,7 +22,7 @@ from accord.org.models import Notification, User
 logger = logging.getLogger(__name__)
 
 
-def _absolute(url: str) -> str:
+def absolute_link(url: str) -> str:
     """A link for an e-mail: the site's address (``ACCORD_BASE_URL``) before a path."""
     base = str(getattr(settings, "ACCORD_BASE_URL", "") or "").rstrip("/")
     return f"{base}{url}" if base and url.startswith("/") else url
@@ -60,7 +60,7 @@ def notify(
         related_id=str(related.pk) if related is not None else "",
     )
     if recipient.email and recipient.is_active:
-        link = _absolute(url)
+        link = absolute_link(url)
         text = f"{body}\n\n{link}" if link else body
         email = recipient.email
         transaction.on_commit(lambda: _send_email(to=email, subject=title, body=text))

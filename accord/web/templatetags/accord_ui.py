@@ -7,16 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
+from accord.core.money import money_text
+
 register = template.Library()
 
-CURRENCY_SYMBOLS = {"THB": "฿"}
 THAI_MONTHS = (
     "ม.ค.",
     "ก.พ.",
@@ -38,14 +38,7 @@ BUDDHIST_ERA_OFFSET = 543
 @register.filter
 def money(amount: Decimal | int | None, currency: str | None = None) -> str:
     """``1234567.5`` → ``฿1,234,567.50`` (THB) or ``1,234,567.50 USD``."""
-    if amount is None:
-        return ""
-    currency = currency or str(settings.ACCORD_DEFAULT_CURRENCY)
-    text = number_format(Decimal(amount), decimal_pos=2, force_grouping=True)
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    if symbol:
-        return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"
-    return f"{text} {currency}"
+    return money_text(amount, currency)
 
 
 def _date_text(day: dt.date) -> str:
