@@ -7,6 +7,7 @@ class InsightsConfig(AppConfig):
     verbose_name = "Insights"
 
     def ready(self) -> None:
-        from accord.insights import cells
+        from accord.insights import activity_cells, cells
 
         cells.connect()
+        activity_cells.connect()

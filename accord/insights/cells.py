@@ -254,6 +254,15 @@ def _bulk_changed(sender: type, pks: list[Any], state: dict[str, Any], **kwargs:
     _apply(deltas)
 
 
+def account_moved_from(account: Account) -> tuple[bool, Any]:
+    """Whether the save that just happened moved ``account`` to another district, and the
+    district it left (read in ``post_save`` handlers: the activity cells follow too)."""
+    old = getattr(account, "_cells_moved_from", _MISSING)
+    if old is _MISSING or old == account.district_id:
+        return False, None
+    return True, old
+
+
 def _stage_before_save(sender: type, instance: Stage, raw: bool = False, **kwargs: Any) -> None:
     instance._cells_outcome = (  # type: ignore[attr-defined]
         None

@@ -204,3 +204,32 @@ class OpportunityCell(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ActivityWeekCell(models.Model):
+    """Activities counted by who performed them, the account's district, kind, ISO week and
+    month: the activities-per-week report over five million activities without reading
+    them (ADR 0007, "Cells"). The month splits a week that straddles two, so a period of
+    whole months counts exactly its own days. Kept in step like the opportunity cells
+    (:mod:`accord.insights.activity_cells`)."""
+
+    key = models.CharField(max_length=160, unique=True)
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    district = models.ForeignKey(
+        District, null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    kind = models.CharField(max_length=16)
+    week = models.DateField()
+    month = models.DateField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month"], name="act_cell_month"),
+            models.Index(fields=["performed_by", "month"], name="act_cell_person_month"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
