@@ -927,3 +927,33 @@ def test_a_tombstones_page_points_at_its_survivor(org: Org) -> None:
     html = client.get(f"/accounts/{loser.pk}/").content.decode()
     assert "This account was merged" in html
     assert f"/accounts/{survivor.pk}/" in html
+
+
+def test_unmerge_sends_records_logged_since_with_a_moved_back_contact_after_it(org: Org) -> None:
+    """After a merge, a rep logs a call with a contact that came from the loser, and a deal
+    naming them, on the survivor. Unmerging gives the contact back to the loser: the call
+    follows its contact; the deal stays where it was sold without the contact link — no
+    record links a person to a company they do not work at."""
+    from accord.activities.services import activity_create
+    from accord.insights.activity_cells import activity_cells_check
+    from accord.insights.cells import cells_check
+
+    survivor = _company(org, "Siam Copier Co., Ltd.", phone="021110001")
+    loser = _company(org, "Siam Copier", phone="")
+    person = _contact(org, loser, "Somsri")
+    merge = account_merge(actor=org.steward, survivor=survivor, losers=[loser], field_choices={})
+    call = activity_create(
+        actor=org.admin,
+        data={"kind": "call", "subject": "Called", "account": survivor.pk, "contact": person.pk},
+    )
+    deal = _opportunity(org, survivor, person)
+
+    account_unmerge(actor=org.steward, merge=merge)
+
+    person.refresh_from_db()
+    call.refresh_from_db()
+    deal.refresh_from_db()
+    assert person.account_id == loser.pk
+    assert (call.account_id, call.contact_id) == (loser.pk, person.pk)
+    assert (deal.account_id, deal.contact_id) == (survivor.pk, None)
+    assert cells_check() == [] and activity_cells_check() == []

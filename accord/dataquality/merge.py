@@ -743,6 +743,11 @@ def _unmerge(spec: _Spec, *, actor: User, merge: MergeRecord) -> UnmergeResult:
                 code="unmerge_conflict",
             ) from exc
         not_restored += len(pks) - done
+    relinked = (
+        _follow_moved_back_contacts(survivor, merge.moved, [loser.pk for loser in losers])
+        if spec.record_type == RecordType.ACCOUNT
+        else 0
+    )
     spec.match_keys_rebuild([survivor, *losers])
     _moved_contact_keys_rebuild(merge.moved)
 
@@ -767,6 +772,7 @@ def _unmerge(spec: _Spec, *, actor: User, merge: MergeRecord) -> UnmergeResult:
             "kept_since_merge": kept,
             "restored_rows": len(merge.moved) - not_restored,
             "not_restored": not_restored,
+            "relinked_since_merge": relinked,
         },
     )
     for loser in losers:
@@ -797,6 +803,52 @@ def _unmerge(spec: _Spec, *, actor: User, merge: MergeRecord) -> UnmergeResult:
         payload["restored"] = payload.pop("merged")
         outbox_emit(event_type=spec.unmerged_event, aggregate=survivor, payload=payload)
     return UnmergeResult(merge=merge, kept=kept, not_restored=not_restored)
+
+
+def _follow_moved_back_contacts(
+    survivor: models.Model, moved: Sequence[Sequence[str]], accounts_restored: Sequence[Any]
+) -> int:
+    """Records logged on the survivor *after* the merge with a contact that has now gone
+    back to its own account would link a person to a company they do not work at. An
+    activity follows its contact (it was with that person); what still links a person
+    elsewhere then drops the link (:func:`_unlink_contacts_elsewhere`). Returns how many
+    records were changed."""
+    from accord.activities.models import Activity
+
+    contact_ids = [pk for label, pk, field, _old in moved if label == "customers.contact"]
+    changed = 0
+    activities = Activity.objects.filter(account_id=survivor.pk, contact_id__in=contact_ids)
+    for contact_id, account_id in (
+        Contact.objects.filter(pk__in=contact_ids)
+        .exclude(account_id=survivor.pk)
+        .values_list("pk", "account_id")
+    ):
+        pks = list(activities.filter(contact_id=contact_id).values_list("pk", flat=True))
+        if pks:
+            with bulk_rows_update(Activity, pks):
+                changed += Activity.objects.filter(pk__in=pks).update(account_id=account_id)
+    return changed + _unlink_contacts_elsewhere([survivor.pk, *accounts_restored])
+
+
+def _unlink_contacts_elsewhere(account_ids: Sequence[Any]) -> int:
+    """Activities and opportunities of these accounts whose contact now works at another
+    account (a deal sold on the survivor after the merge; a call moved back with its account
+    while its contact was merged into one of the survivor's) keep their account and drop
+    the contact link."""
+    from accord.activities.models import Activity
+    from accord.sales.models import Opportunity
+
+    changed = 0
+    for model in (Activity, Opportunity):
+        pks = list(
+            model.objects.filter(account_id__in=account_ids, contact__isnull=False)
+            .exclude(contact__account_id=models.F("account_id"))
+            .values_list("pk", flat=True)
+        )
+        if pks:
+            with bulk_rows_update(model, pks):
+                changed += model.objects.filter(pk__in=pks).update(contact=None)
+    return changed
 
 
 def account_unmerge(*, actor: User, merge: MergeRecord) -> UnmergeResult:
