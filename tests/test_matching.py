@@ -510,3 +510,81 @@ def test_contact_match_query_count_does_not_grow_with_the_table(
             data={"account": siam.pk, "first_name": f"Person {i:03d}", "mobile": "0812345678"},
         )
     assert _contact_match_queries(api, siam) == small
+
+
+# --- retrieval: every tier's lookups in one statement -------------------------------------
+
+
+def _candidate_ids(data: dict[str, Any], **kwargs: Any) -> tuple[list[Any], int]:
+    from accord.dataquality.matching import (
+        account_candidate_ids,
+        account_features,
+        account_match_keys,
+        dict_getter,
+    )
+
+    keys = account_match_keys(account_features(dict_getter(data)), probe=True)
+    with CaptureQueriesContext(connection) as ctx:
+        ids = account_candidate_ids(keys, **kwargs)
+    return ids, len(ctx.captured_queries)
+
+
+def test_candidates_are_read_in_one_statement_whatever_the_tiers(org: Org, siam: Account) -> None:
+    from accord.dataquality.matching import HALF_KEY_LIMIT
+
+    for n in range(HALF_KEY_LIMIT + 5):  # "siamtr…" crowded: the neighbour tier is needed
+        make_account(
+            org,
+            legal_name=f"Siam Trading Partner {n:02d} Co., Ltd.",
+            phone="02-999-0000",
+            duplicate_justification="test data",
+        )
+    ids, queries = _candidate_ids({"legal_name": "Siam Tradinq Co., Ltd.", "tax_id": TAX_ID})
+    assert queries == 1
+    assert ids[0] == siam.pk  # the exact tier (its tax ID) comes first
+    ids, queries = _candidate_ids({"legal_name": "Siam Tradng Partner 37 Co., Ltd."})
+    partner = Account.objects.get(legal_name="Siam Trading Partner 37 Co., Ltd.")
+    assert queries == 1
+    assert partner.pk in ids  # only through the neighbours of its name key
+
+
+def test_candidate_retrieval_excludes_the_account_itself_and_keeps_its_limit(
+    org: Org, siam: Account
+) -> None:
+    others = [
+        make_account(
+            org, legal_name=f"Other {n} Co., Ltd.", phone="02-123-4567", duplicate_justification="t"
+        )
+        for n in range(4)
+    ]
+    probe = {"legal_name": SIAM, "phone": "02-123-4567"}
+    ids, _ = _candidate_ids(probe)
+    assert set(ids) == {siam.pk, *(o.pk for o in others)}
+    ids, _ = _candidate_ids(probe, exclude=siam.pk)
+    assert set(ids) == {o.pk for o in others}
+    ids, _ = _candidate_ids(probe, limit=2)
+    assert len(ids) == 2 and set(ids) <= {siam.pk, *(o.pk for o in others)}
+    assert _candidate_ids({"phone": "02-000-0000"})[0] == []
+
+
+def test_rules_and_thresholds_are_read_in_one_statement(db: Any) -> None:
+    from accord.dataquality.matching import DEFAULT_THRESHOLDS, rules_for
+    from accord.dataquality.models import RecordType
+
+    MatchRule.objects.filter(record_type="account", name="Same website").update(is_active=False)
+    MatchThreshold.objects.filter(record_type="account").update(block=0.95, warn=0.8)
+    with CaptureQueriesContext(connection) as ctx:
+        rules = rules_for(RecordType.ACCOUNT)
+    assert len(ctx.captured_queries) == 1
+    active = MatchRule.objects.filter(record_type="account", is_active=True).order_by("name")
+    assert rules.rules == tuple((r.name, tuple(r.conditions)) for r in active)
+    assert "Same website" not in dict(rules.rules)
+    assert (rules.block, rules.warn) == (0.95, 0.8)
+    MatchThreshold.objects.filter(record_type="contact").delete()
+    MatchRule.objects.filter(record_type="contact").delete()
+    contact = rules_for(RecordType.CONTACT)
+    assert contact.rules == ()
+    assert (contact.block, contact.warn) == (
+        DEFAULT_THRESHOLDS["block"],
+        DEFAULT_THRESHOLDS["warn"],
+    )
