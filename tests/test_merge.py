@@ -929,11 +929,11 @@ def test_a_tombstones_page_points_at_its_survivor(org: Org) -> None:
     assert f"/accounts/{survivor.pk}/" in html
 
 
-def test_unmerge_sends_records_logged_since_with_a_moved_back_contact_after_it(org: Org) -> None:
+def test_unmerge_unlinks_records_logged_since_from_a_moved_back_contact(org: Org) -> None:
     """After a merge, a rep logs a call with a contact that came from the loser, and a deal
     naming them, on the survivor. Unmerging gives the contact back to the loser: the call
-    follows its contact; the deal stays where it was sold without the contact link — no
-    record links a person to a company they do not work at."""
+    and the deal stay on the survivor (what was done since the merge stays there) and drop
+    the contact link — no record links a person to a company they do not work at."""
     from accord.activities.services import activity_create
     from accord.insights.activity_cells import activity_cells_check
     from accord.insights.cells import cells_check
@@ -954,6 +954,6 @@ def test_unmerge_sends_records_logged_since_with_a_moved_back_contact_after_it(o
     call.refresh_from_db()
     deal.refresh_from_db()
     assert person.account_id == loser.pk
-    assert (call.account_id, call.contact_id) == (loser.pk, person.pk)
+    assert (call.account_id, call.contact_id) == (survivor.pk, None)
     assert (deal.account_id, deal.contact_id) == (survivor.pk, None)
     assert cells_check() == [] and activity_cells_check() == []

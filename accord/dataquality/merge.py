@@ -744,7 +744,7 @@ def _unmerge(spec: _Spec, *, actor: User, merge: MergeRecord) -> UnmergeResult:
             ) from exc
         not_restored += len(pks) - done
     relinked = (
-        _follow_moved_back_contacts(survivor, merge.moved, [loser.pk for loser in losers])
+        _unlink_contacts_elsewhere([survivor.pk, *(loser.pk for loser in losers)])
         if spec.record_type == RecordType.ACCOUNT
         else 0
     )
@@ -805,36 +805,13 @@ def _unmerge(spec: _Spec, *, actor: User, merge: MergeRecord) -> UnmergeResult:
     return UnmergeResult(merge=merge, kept=kept, not_restored=not_restored)
 
 
-def _follow_moved_back_contacts(
-    survivor: models.Model, moved: Sequence[Sequence[str]], accounts_restored: Sequence[Any]
-) -> int:
-    """Records logged on the survivor *after* the merge with a contact that has now gone
-    back to its own account would link a person to a company they do not work at. An
-    activity follows its contact (it was with that person); what still links a person
-    elsewhere then drops the link (:func:`_unlink_contacts_elsewhere`). Returns how many
-    records were changed."""
-    from accord.activities.models import Activity
-
-    contact_ids = [pk for label, pk, field, _old in moved if label == "customers.contact"]
-    changed = 0
-    activities = Activity.objects.filter(account_id=survivor.pk, contact_id__in=contact_ids)
-    for contact_id, account_id in (
-        Contact.objects.filter(pk__in=contact_ids)
-        .exclude(account_id=survivor.pk)
-        .values_list("pk", "account_id")
-    ):
-        pks = list(activities.filter(contact_id=contact_id).values_list("pk", flat=True))
-        if pks:
-            with bulk_rows_update(Activity, pks):
-                changed += Activity.objects.filter(pk__in=pks).update(account_id=account_id)
-    return changed + _unlink_contacts_elsewhere([survivor.pk, *accounts_restored])
-
-
 def _unlink_contacts_elsewhere(account_ids: Sequence[Any]) -> int:
-    """Activities and opportunities of these accounts whose contact now works at another
-    account (a deal sold on the survivor after the merge; a call moved back with its account
-    while its contact was merged into one of the survivor's) keep their account and drop
-    the contact link."""
+    """After an unmerge, activities and opportunities of these accounts whose contact now
+    works at another account — a call logged on the survivor since the merge with a contact
+    that has gone back to its own account, or one moved back with its account while its
+    contact had been merged into one of the survivor's — keep their account (what was done
+    since the merge stays on the survivor) and drop the contact link, so no record links a
+    person to a company they do not work at. Returns how many records changed."""
     from accord.activities.models import Activity
     from accord.sales.models import Opportunity
 
