@@ -86,17 +86,21 @@ def top_up(args: argparse.Namespace) -> GenerationReport | None:
 
 
 def rebuild_cells() -> None:
-    """The bulk path bypasses the ORM's signals: recompute the opportunity and activity
-    cells (figures summed ahead for forecasts, dashboards and reports) from what was
+    """The bulk path bypasses the ORM's signals: recompute the opportunity, line-item and
+    activity cells (figures summed ahead for forecasts, dashboards and reports) from what was
     loaded."""
     import time
 
     from accord.insights.activity_cells import activity_cells_rebuild
     from accord.insights.cells import cells_rebuild
+    from accord.insights.line_cells import line_cells_rebuild
 
     t0 = time.perf_counter()
     written = cells_rebuild()
     print(f"Opportunity cells rebuilt: {written:,} cells in {time.perf_counter() - t0:.1f} s")
+    t0 = time.perf_counter()
+    written = line_cells_rebuild()
+    print(f"Line-item cells rebuilt: {written:,} cells in {time.perf_counter() - t0:.1f} s")
     t0 = time.perf_counter()
     written = activity_cells_rebuild()
     print(f"Activity cells rebuilt: {written:,} cells in {time.perf_counter() - t0:.1f} s")

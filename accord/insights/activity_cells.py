@@ -32,7 +32,7 @@ from django.utils import timezone
 from accord.activities.models import Activity
 from accord.core.signals import bulk_rows_changed, bulk_rows_changing
 from accord.customers.models import Account
-from accord.insights.cells import account_moved_from
+from accord.insights.cells import account_moved_from, differences
 from accord.insights.models import ActivityWeekCell
 from accord.insights.periods import iso_week_start
 
@@ -215,12 +215,7 @@ def activity_cells_rebuild() -> int:
 
 def activity_cells_check() -> list[str]:
     stored = {k: n for k, n in ActivityWeekCell.objects.values_list("key", "n") if n}
-    computed = activity_cells_computed()
-    return [
-        f"{key}: stored {stored.get(key)}, computed {computed.get(key)}"
-        for key in sorted(set(stored) | set(computed))
-        if stored.get(key) != computed.get(key)
-    ]
+    return differences(stored, activity_cells_computed())
 
 
 def connect() -> None:

@@ -7,13 +7,15 @@ quotas and managers' adjustments — and the weekly snapshots that make a trend.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accord.core.models import BaseModel
 from accord.core.money import AmountField, CurrencyField
-from accord.org.models import BusinessUnit, District
+from accord.org.models import BusinessUnit, District, ProductLine
 
 
 class PeriodKind(models.TextChoices):
@@ -169,17 +171,11 @@ class WeeklyDigest(BaseModel):
         return f"{self.user_id} @ {self.week_start}"
 
 
-class OpportunityCell(models.Model):
-    """Opportunities summed by owner, business unit, district, stage and month: forecast and
-    pipeline figures at a million opportunities without reading them (ADR 0007, "Cells").
+class CellPlace(models.Model):
+    """Where opportunities are summed ahead: owner, business unit, the account's district,
+    stage and the local month they count in (see :class:`OpportunityCell`). No foreign-key
+    constraints: derived data, rebuilt from the records."""
 
-    Derived data, kept in step with every opportunity and account write in the same
-    transaction (:mod:`accord.insights.cells`); ``accord cells-rebuild`` recomputes it. The
-    month is the local month an opportunity counts in: its close date (``closed_at``) once
-    won or lost, its expected close date while open; only the default currency counts.
-    """
-
-    key = models.CharField(max_length=200, unique=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
@@ -193,13 +189,67 @@ class OpportunityCell(models.Model):
         "sales.Stage", on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     month = models.DateField()
+
+    class Meta:
+        abstract = True
+
+
+class OpportunityCell(CellPlace):
+    """Opportunities summed by owner, business unit, district, stage and month: forecast and
+    pipeline figures at a million opportunities without reading them (ADR 0007, "Cells").
+
+    Derived data, kept in step with every opportunity and account write in the same
+    transaction (:mod:`accord.insights.cells`); ``accord cells-rebuild`` recomputes it. The
+    month is the local month an opportunity counts in: its close date (``closed_at``) once
+    won or lost, its expected close date while open; only the default currency counts.
+    """
+
+    key = models.CharField(max_length=500, unique=True)
+    # Lost deals are split by the reason given (the lost-reasons report); empty otherwise.
+    lost_reason = models.CharField(max_length=255, blank=True, default="")
     n = models.IntegerField(default=0)
     amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    # Closed deals only (the deal-size and sales-cycle reports): the smallest and largest
+    # amount, and the sum, shortest and longest of ``closed_at - created_at``. Extremes are
+    # recomputed from the opportunities when one that held them leaves the cell.
+    amount_min = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    amount_max = models.DecimalField(max_digits=20, decimal_places=2, null=True)
+    cycle = models.DurationField(default=dt.timedelta)
+    cycle_min = models.DurationField(null=True)
+    cycle_max = models.DurationField(null=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["month"], name="opp_cell_month"),
             models.Index(fields=["owner", "month"], name="opp_cell_owner_month"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class LineItemCell(CellPlace):
+    """Opportunity line items summed by owner, business unit, district, stage, month and
+    product line: the pipeline-by-product-line report at a million line items without
+    reading them (ADR 0007, "Cells").
+
+    ``n`` counts the opportunities with items of the line (an opportunity is in one place,
+    so summing ``n`` over cells counts each once per line); ``amount`` sums the items'
+    totals. Placed like :class:`OpportunityCell` (default currency only), kept in step by
+    :mod:`accord.insights.line_cells`.
+    """
+
+    key = models.CharField(max_length=300, unique=True)
+    product_line = models.ForeignKey(
+        ProductLine, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    n = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month"], name="line_cell_month"),
+            models.Index(fields=["owner", "month"], name="line_cell_owner_month"),
         ]
 
     def __str__(self) -> str:

@@ -57,9 +57,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accord.activities.models import ActivityKind
 from accord.customers.models import AccountRequestStatus
-from accord.insights.models import ActivityWeekCell, OpportunityCell
+from accord.insights.models import ActivityWeekCell, LineItemCell, OpportunityCell
 from accord.insights.periods import Period
-from accord.insights.selectors import cells_in_period
 from accord.org.models import User
 from accord.sales.models import Opportunity, OpportunityLineItem, StageOutcome
 from accord.territories import visibility
@@ -257,28 +256,37 @@ class _OpenSource:
     sums: Mapping[str, Any]
 
 
-def _open_source(viewer: User, filters: ReportFilters) -> _OpenSource:
+def _cells_of(
+    model: type[OpportunityCell] | type[LineItemCell], viewer: User, filters: ReportFilters
+) -> QuerySet[Any] | None:
     """When the opportunities the viewer may see are those of some owners (everyone's, or
-    their own and their reports' — ``visibility.opportunity_owners_visible_to``), a period's
-    pipeline comes summed ahead from those owners' opportunity cells (the same
-    opportunities: open, default currency, expected to close in the period — or, for all
-    time, every open one, undated deals included). Otherwise it is read from the
-    opportunities they may see."""
+    their own and their reports' — ``visibility.opportunity_owners_visible_to``), the
+    cells of those owners for the period (all time: every cell, undated open deals
+    included) narrowed by the filters: the same opportunities, summed ahead. ``None``
+    otherwise: then the report reads the opportunities the viewer may see."""
     owners = visibility.opportunity_owners_visible_to(viewer)
-    if owners is not None:
-        qs = (
-            cells_in_period(filters.period)
-            if filters.period is not None
-            else OpportunityCell.objects.filter(n__gt=0).order_by()  # all time, undated too
-        ).filter(stage__outcome=StageOutcome.OPEN)
-        if owners != "all":
-            qs = qs.filter(owner_id__in=list(owners))
-        if filters.unit_id is not None:
-            qs = qs.filter(business_unit_id=filters.unit_id)
-        if filters.district_id is not None:
-            qs = qs.filter(district_id=filters.district_id)
-        if filters.owner_id is not None:
-            qs = qs.filter(owner_id=filters.owner_id)
+    if owners is None:
+        return None
+    qs = model.objects.filter(n__gt=0).order_by()
+    if filters.period is not None:
+        qs = qs.filter(month__gte=filters.period.start, month__lt=filters.period.end)
+    if owners != "all":
+        qs = qs.filter(owner_id__in=list(owners))
+    if filters.unit_id is not None:
+        qs = qs.filter(business_unit_id=filters.unit_id)
+    if filters.district_id is not None:
+        qs = qs.filter(district_id=filters.district_id)
+    if filters.owner_id is not None:
+        qs = qs.filter(owner_id=filters.owner_id)
+    return qs
+
+
+def _open_source(viewer: User, filters: ReportFilters) -> _OpenSource:
+    """A period's open pipeline: from the opportunity cells when :func:`_cells_of` has
+    them, else from the opportunities the viewer may see."""
+    cells = _cells_of(OpportunityCell, viewer, filters)
+    if cells is not None:
+        qs = cells.filter(stage__outcome=StageOutcome.OPEN)
         return _OpenSource(qs, "district", "stage__pipeline", CELL_SUMS)
     return _OpenSource(
         _open_in_period(viewer, filters), "account__district", "pipeline", PIPELINE_SUMS
@@ -403,26 +411,39 @@ def pipeline_by_district(viewer: User, filters: ReportFilters) -> Report:
 def pipeline_by_product_line(viewer: User, filters: ReportFilters) -> Report:
     """Line items of the open opportunities, by their product's line. An opportunity with
     items in two lines counts in both; the total of opportunities counts it once."""
-    opportunities = _open_in_period(viewer, filters)
-    weighted = ExpressionWrapper(
-        F("total") * F("opportunity__stage__probability") / Decimal(100),
-        output_field=DecimalField(max_digits=20, decimal_places=2),
-    )
-    items = OpportunityLineItem.objects.filter(
-        opportunity__in=opportunities.values("pk")
-    ).order_by()
-    groups = (
-        items.values("product__product_line_id")
-        .annotate(
-            id=F("product__product_line_id"),
-            label=F("product__product_line__name"),
-            label_th=F("product__product_line__name_th"),
-            opportunities=Count("opportunity_id", distinct=True),
-            amount_sum=Coalesce(Sum("total"), ZERO),
-            weighted_sum=Coalesce(Sum(weighted), ZERO),
+    cells = _cells_of(LineItemCell, viewer, filters)
+    if cells is not None:
+        groups = (
+            cells.filter(stage__outcome=StageOutcome.OPEN)
+            .values("product_line_id")
+            .annotate(
+                id=F("product_line_id"),
+                label=F("product_line__name"),
+                label_th=F("product_line__name_th"),
+                **CELL_SUMS,
+            )
+            .order_by("label")
         )
-        .order_by("label")
-    )
+    else:
+        weighted = ExpressionWrapper(
+            F("total") * F("opportunity__stage__probability") / Decimal(100),
+            output_field=DecimalField(max_digits=20, decimal_places=2),
+        )
+        items = OpportunityLineItem.objects.filter(
+            opportunity__in=_open_in_period(viewer, filters).values("pk")
+        ).order_by()
+        groups = (
+            items.values("product__product_line_id")
+            .annotate(
+                id=F("product__product_line_id"),
+                label=F("product__product_line__name"),
+                label_th=F("product__product_line__name_th"),
+                opportunities=Count("opportunity_id", distinct=True),
+                amount_sum=Coalesce(Sum("total"), ZERO),
+                weighted_sum=Coalesce(Sum(weighted), ZERO),
+            )
+            .order_by("label")
+        )
     rows = _pipeline_rows(groups)
     totals = _pipeline_totals(rows)
     totals["opportunities"] = None  # an opportunity may sell several lines
@@ -447,18 +468,39 @@ LOST = Q(stage__outcome=StageOutcome.LOST)
 OWNER_COLUMN = Column("label", _("Owner"), "label")
 
 
-def _by_owner(qs: QuerySet[Opportunity], **aggregates: Any) -> Iterable[dict[str, Any]]:
+def _by_owner(qs: QuerySet[Any], **aggregates: Any) -> Iterable[dict[str, Any]]:
     return qs.values(*OWNER_VALUES).annotate(**aggregates).order_by(*OWNER_ORDER)
 
 
+def _closed_cells(viewer: User, filters: ReportFilters) -> QuerySet[OpportunityCell] | None:
+    """The won and lost opportunity cells of the period (see :func:`_cells_of`): each holds
+    the count, amount, smallest and largest amount and the sales cycle's sum and extremes of
+    its deals, so closed-business reports read them instead of every deal ever closed."""
+    cells = _cells_of(OpportunityCell, viewer, filters)
+    return None if cells is None else cells.filter(stage__outcome__in=CLOSED_OUTCOMES)
+
+
+CLOSED_OUTCOMES = (StageOutcome.WON, StageOutcome.LOST)
+
+
 def win_rate(viewer: User, filters: ReportFilters) -> Report:
-    groups = _by_owner(
-        _closed_in_period(viewer, filters),
-        won=Count("pk", filter=WON),
-        lost=Count("pk", filter=LOST),
-        won_amount=Coalesce(Sum("amount", filter=WON), ZERO),
-        lost_amount=Coalesce(Sum("amount", filter=LOST), ZERO),
-    )
+    cells = _closed_cells(viewer, filters)
+    if cells is not None:
+        groups = _by_owner(
+            cells,
+            won=Coalesce(Sum("n", filter=WON), 0),
+            lost=Coalesce(Sum("n", filter=LOST), 0),
+            won_amount=Coalesce(Sum("amount", filter=WON), ZERO),
+            lost_amount=Coalesce(Sum("amount", filter=LOST), ZERO),
+        )
+    else:
+        groups = _by_owner(
+            _closed_in_period(viewer, filters),
+            won=Count("pk", filter=WON),
+            lost=Count("pk", filter=LOST),
+            won_amount=Coalesce(Sum("amount", filter=WON), ZERO),
+            lost_amount=Coalesce(Sum("amount", filter=LOST), ZERO),
+        )
     rows = []
     for g in groups:
         won_amount, lost_amount = _cents(g["won_amount"]), _cents(g["lost_amount"])
@@ -503,13 +545,23 @@ def win_rate(viewer: User, filters: ReportFilters) -> Report:
 
 
 def deal_size(viewer: User, filters: ReportFilters) -> Report:
-    groups = _by_owner(
-        _closed_in_period(viewer, filters).filter(WON),
-        won=Count("pk"),
-        amount_sum=Coalesce(Sum("amount"), ZERO),
-        largest=Max("amount"),
-        smallest=Min("amount"),
-    )
+    cells = _closed_cells(viewer, filters)
+    if cells is not None:
+        groups = _by_owner(
+            cells.filter(WON),
+            won=Sum("n"),
+            amount_sum=Coalesce(Sum("amount"), ZERO),
+            largest=Max("amount_max"),
+            smallest=Min("amount_min"),
+        )
+    else:
+        groups = _by_owner(
+            _closed_in_period(viewer, filters).filter(WON),
+            won=Count("pk"),
+            amount_sum=Coalesce(Sum("amount"), ZERO),
+            largest=Max("amount"),
+            smallest=Min("amount"),
+        )
     rows = []
     for g in groups:
         amount = _cents(g["amount_sum"])
@@ -557,13 +609,23 @@ CYCLE = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=Duratio
 
 def sales_cycle(viewer: User, filters: ReportFilters) -> Report:
     """Days from creation to the close of each opportunity won in the period."""
-    groups = _by_owner(
-        _closed_in_period(viewer, filters).filter(WON),
-        won=Count("pk"),
-        total=Sum(CYCLE),
-        shortest=Min(CYCLE),
-        longest=Max(CYCLE),
-    )
+    cells = _closed_cells(viewer, filters)
+    if cells is not None:
+        groups = _by_owner(
+            cells.filter(WON),
+            won=Sum("n"),
+            total=Sum("cycle"),
+            shortest=Min("cycle_min"),
+            longest=Max("cycle_max"),
+        )
+    else:
+        groups = _by_owner(
+            _closed_in_period(viewer, filters).filter(WON),
+            won=Count("pk"),
+            total=Sum(CYCLE),
+            shortest=Min(CYCLE),
+            longest=Max(CYCLE),
+        )
     rows = []
     total_time = dt.timedelta()
     for g in groups:
@@ -608,11 +670,16 @@ def sales_cycle(viewer: User, filters: ReportFilters) -> Report:
 
 
 def lost_reasons(viewer: User, filters: ReportFilters) -> Report:
+    cells = _closed_cells(viewer, filters)
+    source: QuerySet[Any] = (_closed_in_period(viewer, filters) if cells is None else cells).filter(
+        LOST
+    )
     groups = (
-        _closed_in_period(viewer, filters)
-        .filter(LOST)
-        .values("lost_reason")
-        .annotate(opportunities=Count("pk"), amount_sum=Coalesce(Sum("amount"), ZERO))
+        source.values("lost_reason")
+        .annotate(
+            opportunities=Count("pk") if cells is None else Sum("n"),
+            amount_sum=Coalesce(Sum("amount"), ZERO),
+        )
         .order_by("-opportunities", "lost_reason")
     )
     rows = [

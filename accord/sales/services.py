@@ -22,6 +22,7 @@ from accord.core.services import (
     save_or_conflict,
     validate,
 )
+from accord.core.signals import child_rows_replace
 from accord.dataquality.models import RecordType
 from accord.dataquality.required import required_fields_check
 from accord.integration.models import EventType
@@ -325,10 +326,11 @@ def _opportunity_save(
     validate(opp)
     save_or_conflict(opp, force_insert=creating)
     if line_items is not None:
-        opp.line_items.all().delete()
-        for item in line_items:
-            item.opportunity = opp
-        OpportunityLineItem.objects.bulk_create(line_items)
+        with child_rows_replace(OpportunityLineItem, [opp.pk]):
+            opp.line_items.all().delete()
+            for item in line_items:
+                item.opportunity = opp
+            OpportunityLineItem.objects.bulk_create(line_items)
 
 
 def _product_line_ids(opp: Opportunity, line_items: list[OpportunityLineItem] | None) -> set[Any]:

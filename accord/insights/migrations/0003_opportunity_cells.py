@@ -8,12 +8,8 @@ from django.db import migrations, models
 
 
 def fill(apps: Any, schema_editor: Any) -> None:
-    """Sum the existing opportunities into cells. Derived data: this calls the current
-    code (not historical models) on purpose, so the cells match what the handlers keep; if
-    a later change breaks this, make it a no-op and run ``accord cells-rebuild``."""
-    from accord.insights.cells import cells_rebuild
-
-    cells_rebuild()
+    """Filled by 0005 (the cells gained columns since: the current code cannot write the
+    table as it is here)."""
 
 
 class Migration(migrations.Migration):

@@ -1,5 +1,5 @@
-"""``accord cells-rebuild [--check]``: recompute the opportunity and activity cells (figures
-summed ahead) from the records, or only say whether they match."""
+"""``accord cells-rebuild [--check]``: recompute the opportunity, line-item and activity
+cells (figures summed ahead) from the records, or only say whether they match."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accord.insights.activity_cells import activity_cells_check, activity_cells_rebuild
 from accord.insights.cells import cells_check, cells_rebuild
+from accord.insights.line_cells import line_cells_check, line_cells_rebuild
 
 
 class Command(BaseCommand):
-    help = "Recompute the opportunity and activity cells from the records (after bulk loads)."
+    help = (
+        "Recompute the opportunity, line-item and activity cells from the records "
+        "(after bulk loads)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -23,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         if options["check"]:
-            differences = cells_check() + activity_cells_check()
+            differences = cells_check() + line_cells_check() + activity_cells_check()
             for line in differences[:20]:
                 self.stdout.write(line)
             if differences:
@@ -31,9 +35,10 @@ class Command(BaseCommand):
             self.stdout.write("The cells match the opportunities.")
             return
         written = cells_rebuild()
+        lines = line_cells_rebuild()
         activities = activity_cells_rebuild()
         elapsed = time.perf_counter() - started
         self.stdout.write(
-            f"Rebuilt {written:,} opportunity cells and {activities:,} activity cells "
-            f"in {elapsed:.1f} s."
+            f"Rebuilt {written:,} opportunity cells, {lines:,} line-item cells and "
+            f"{activities:,} activity cells in {elapsed:.1f} s."
         )
