@@ -151,6 +151,15 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+# No JIT compilation on PostgreSQL: Accord's queries are short index walks whose cost
+# estimates (a LIMIT over a filtered walk) often pass jit_above_cost, and compiling took
+# ~5 ms of a 30 ms account search. ACCORD_PG_JIT=on keeps the server's setting.
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and os.environ.get("ACCORD_PG_JIT", "off") == "off"
+):
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {

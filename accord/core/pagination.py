@@ -91,8 +91,9 @@ def keyset_page[T: Model](
 
     With ``keys_first`` the page's keys are found first (a query a covering index can answer
     without visiting the table, e.g. a filtered walk of the name index) and the rows are
-    fetched by primary key after: one more query, far fewer rows read when a filter such as
-    a search rejects most of the rows walked.
+    fetched by primary key after (from the model's default manager: ``queryset``'s
+    filters are not applied again, nor its ``select_related``): one more query, far fewer
+    rows read when a filter such as a search rejects most of the rows walked.
     """
     limit = max(1, min(limit, MAX_LIMIT))
     descending = ordering.startswith("-")
@@ -126,5 +127,7 @@ def _fetch[T: Model](
     if not keys_first:
         return list(ordered[:count])
     keys = list(ordered.values_list("pk", flat=True)[:count])
-    by_pk = base.order_by().in_bulk(keys)
+    # By key alone: the first query applied the filters, and repeating them here made the
+    # planner intersect the key list with a trigram index scan of every match.
+    by_pk = base.model._default_manager.in_bulk(keys)
     return [by_pk[pk] for pk in keys if pk in by_pk]
