@@ -478,3 +478,28 @@ def test_line_cells_count_an_opportunity_once_per_line(org: Org) -> None:
     line_cells_rebuild()
     assert line_cells_check() == []
     assert Product.objects.filter(product_line=line).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_closed_deal_saved_outside_a_transaction_updates_its_cell(org: Org) -> None:
+    """A closed cell is read under a row lock: a save in autocommit (a script, a task)
+    must still work on PostgreSQL, where a lock outside a transaction is an error."""
+    account = make_account(org, legal_name="Autocommit Co., Ltd.")
+    won = next(s for s in _stages(org, org.unit.pk) if s.outcome == StageOutcome.WON)
+    opp = opportunity_create(
+        actor=org.admin,
+        data={
+            "name": "Deal",
+            "account": account.pk,
+            "owner": org.rep.pk,
+            "stage": won.pk,
+            "amount": Decimal(700),
+            "expected_close_date": dt.date(2026, 2, 1),
+        },
+    )
+    opp = Opportunity.objects.get(pk=opp.pk)
+    opp.amount = Decimal(900)
+    opp.save()  # no transaction around it
+    cell = OpportunityCell.objects.get(stage=won)
+    assert (cell.n, cell.amount_min, cell.amount_max) == (1, Decimal(900), Decimal(900))
+    assert cells_check() == []

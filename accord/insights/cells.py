@@ -292,6 +292,11 @@ def _apply(deltas: Mapping[Place, Delta]) -> None:
 
 
 def _apply_closed(place: Place, delta: Delta) -> None:
+    with transaction.atomic():  # the row lock needs a transaction (a save may have none)
+        _apply_closed_locked(place, delta)
+
+
+def _apply_closed_locked(place: Place, delta: Delta) -> None:
     for _attempt in range(2):
         cell = OpportunityCell.objects.select_for_update().filter(key=place.key).first()
         if cell is None:
