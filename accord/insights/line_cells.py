@@ -33,7 +33,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -62,36 +62,32 @@ CENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class LinePlace:
-    """Where a product line's part of an opportunity counts."""
+    """Where a product line's part of an opportunity counts: the opportunity's place (as
+    the opportunity cells place it, without a lost reason) and the line."""
 
-    owner_id: uuid.UUID
-    unit_id: uuid.UUID
-    district_id: uuid.UUID | None
-    stage_id: uuid.UUID
-    month: dt.date
+    place: Place
     line_id: uuid.UUID
 
     @classmethod
     def of(cls, place: Place, line_id: uuid.UUID) -> LinePlace:
-        return cls(
-            place.owner_id, place.unit_id, place.district_id, place.stage_id, place.month, line_id
-        )
+        return cls(replace(place, lost_reason=""), line_id)
 
     @property
     def key(self) -> str:
-        return (
-            f"{self.owner_id}|{self.unit_id}|{self.district_id or '-'}|{self.stage_id}|"
-            f"{self.month:%Y-%m}|{self.line_id}"
-        )
+        return f"{self.place.key}|{self.line_id}"
+
+    def moved_to(self, district_id: uuid.UUID | None) -> LinePlace:
+        return LinePlace(replace(self.place, district_id=district_id), self.line_id)
 
     def cell(self, n: int, amount: Decimal) -> LineItemCell:
+        place = self.place
         return LineItemCell(
             key=self.key,
-            owner_id=self.owner_id,
-            business_unit_id=self.unit_id,
-            district_id=self.district_id,
-            stage_id=self.stage_id,
-            month=self.month,
+            owner_id=place.owner_id,
+            business_unit_id=place.unit_id,
+            district_id=place.district_id,
+            stage_id=place.stage_id,
+            month=place.month,
             product_line_id=self.line_id,
             n=n,
             amount=amount,
@@ -191,11 +187,13 @@ def _grouped(opportunities: Any) -> list[tuple[LinePlace, int, Decimal]]:
             if isinstance(m, dt.datetime):
                 m = timezone.localtime(m, zone).date() if timezone.is_aware(m) else m.date()
             place = LinePlace(
-                g["opportunity__owner_id"],
-                g["opportunity__business_unit_id"],
-                g["opportunity__account__district_id"],
-                g["opportunity__stage_id"],
-                m.replace(day=1),
+                Place(
+                    g["opportunity__owner_id"],
+                    g["opportunity__business_unit_id"],
+                    g["opportunity__account__district_id"],
+                    g["opportunity__stage_id"],
+                    m.replace(day=1),
+                ),
                 g["product__product_line_id"],
             )
             out.append((place, g["n"], Decimal(g["total"] or 0).quantize(CENT)))
@@ -223,13 +221,11 @@ def _opportunity_saved(
     old, new, created = moved
     if created:
         return  # no items yet: they come through child_rows_replace
-    old_place = _without_reason(old)
-    new_place = _without_reason(new)
-    if old_place == new_place:
+    if _bare(old) == _bare(new):  # a lost reason alone does not place line items
         return
     lines = _lines(instance.pk)
     deltas = _deltas()
-    for place, sign in ((old_place, -1), (new_place, 1)):
+    for place, sign in ((old, -1), (new, 1)):
         if place is None:
             continue
         for line_id, total in lines.items():
@@ -237,10 +233,8 @@ def _opportunity_saved(
     _apply(deltas)
 
 
-def _without_reason(place: Place | None) -> Place | None:
-    if place is None:
-        return None
-    return Place(place.owner_id, place.unit_id, place.district_id, place.stage_id, place.month)
+def _bare(place: Place | None) -> Place | None:
+    return None if place is None else replace(place, lost_reason="")
 
 
 # Opportunities whose items are being replaced in bulk (their handlers see to the cells),
@@ -339,10 +333,7 @@ def _account_saved(sender: type, instance: Account, raw: bool = False, **kwargs:
     deltas = _deltas()
     for place, n, amount in _grouped(Opportunity.objects.filter(account_id=instance.pk)):
         _add(deltas, place, n, amount)
-        left = LinePlace(
-            place.owner_id, place.unit_id, old, place.stage_id, place.month, place.line_id
-        )
-        _add(deltas, left, -n, -amount)
+        _add(deltas, place.moved_to(old), -n, -amount)
     _apply(deltas)
 
 
