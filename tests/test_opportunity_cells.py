@@ -503,3 +503,26 @@ def test_a_closed_deal_saved_outside_a_transaction_updates_its_cell(org: Org) ->
     cell = OpportunityCell.objects.get(stage=won)
     assert (cell.n, cell.amount_min, cell.amount_max) == (1, Decimal(900), Decimal(900))
     assert cells_check() == []
+
+
+def test_a_reading_left_by_a_failed_item_write_is_not_reused(org: Org) -> None:
+    """An item write that fails after its pre_save leaves its opportunity's reading behind
+    (its post_save never comes); the next write reads again instead of moving a
+    contribution that is no longer there."""
+    from accord.insights import line_cells
+
+    walk = Walk(org, 13)
+    walk.settle()
+    opp = next(o for o in walk._opps() if o.line_items.exists() and o.closed_at is None)
+    line_cells._item_writing([opp.pk])  # as a save that failed after its pre_save
+    opportunity_update(
+        actor=org.admin, opportunity=opp, data={"expected_close_date": dt.date(2026, 6, 1)}
+    )
+    OpportunityLineItem.objects.create(
+        opportunity=opp,
+        product=walk.products[0],
+        quantity=1,
+        unit_price=Decimal(100),
+        total=Decimal(100),
+    )
+    assert line_cells_check() == []

@@ -240,12 +240,11 @@ def _bare(place: Place | None) -> Place | None:
 # Opportunities whose items are being replaced in bulk (their handlers see to the cells),
 # and the contributions of opportunities read before an item of theirs is written.
 _replacing: ContextVar[frozenset[Any]] = ContextVar("line_cells_replacing", default=frozenset())
-_pending: ContextVar[dict[Any, list[tuple[LinePlace, int, Decimal]]] | None] = ContextVar(
-    "line_cells_pending", default=None
-)
+Pending = dict[Any, tuple[object | None, list[tuple[LinePlace, int, Decimal]]]]
+_pending: ContextVar[Pending | None] = ContextVar("line_cells_pending", default=None)
 
 
-def _pending_writes() -> dict[Any, list[tuple[LinePlace, int, Decimal]]]:
+def _pending_writes() -> Pending:
     pending = _pending.get()
     if pending is None:
         pending = {}
@@ -253,15 +252,20 @@ def _pending_writes() -> dict[Any, list[tuple[LinePlace, int, Decimal]]]:
     return pending
 
 
-def _item_writing(opportunity_ids: Iterable[Any]) -> list[Any]:
+def _item_writing(opportunity_ids: Iterable[Any], batch: object | None = None) -> list[Any]:
     """Before an item is saved or deleted: remember its opportunities' contributions. In a
-    batch delete every item's ``pre_delete`` comes before the rows go, so the first one
-    reads and the rest find it read."""
+    batch delete every item's ``pre_delete`` comes before the rows go (and names the same
+    ``origin``), so the first one reads and the rest find it read. A reading left behind by
+    a write that failed after its ``pre_*`` signal belongs to no batch here: read again."""
     pending = _pending_writes()
     ids = [i for i in opportunity_ids if i is not None and i not in _replacing.get()]
     for opportunity_id in ids:
-        if opportunity_id not in pending:
-            pending[opportunity_id] = _grouped(Opportunity.objects.filter(pk=opportunity_id))
+        found = pending.get(opportunity_id)
+        if found is None or batch is None or found[0] is not batch:
+            pending[opportunity_id] = (
+                batch,
+                _grouped(Opportunity.objects.filter(pk=opportunity_id)),
+            )
     return ids
 
 
@@ -269,9 +273,9 @@ def _item_written(opportunity_ids: Iterable[Any]) -> None:
     """After: move each remembered contribution to what it is now (once per batch)."""
     pending = _pending_writes()
     for opportunity_id in opportunity_ids:
-        before = pending.pop(opportunity_id, None)
-        if before is not None:
-            _move(before, _grouped(Opportunity.objects.filter(pk=opportunity_id)))
+        found = pending.pop(opportunity_id, None)
+        if found is not None:
+            _move(found[1], _grouped(Opportunity.objects.filter(pk=opportunity_id)))
 
 
 def _item_saving(
@@ -294,10 +298,14 @@ def _item_saved(sender: type, instance: OpportunityLineItem, **kwargs: Any) -> N
     _item_written(getattr(instance, "_line_cells_opps", []))
 
 
-def _item_deleting(sender: type, instance: OpportunityLineItem, **kwargs: Any) -> None:
+def _item_deleting(
+    sender: type, instance: OpportunityLineItem, origin: object | None = None, **kwargs: Any
+) -> None:
     # An opportunity's delete takes its items first (then the opportunity, still there
     # when they go): their handlers remove its contribution.
-    instance._line_cells_opps = _item_writing([instance.opportunity_id])  # type: ignore[attr-defined]
+    instance._line_cells_opps = _item_writing(  # type: ignore[attr-defined]
+        [instance.opportunity_id], batch=origin
+    )
 
 
 def _item_deleted(sender: type, instance: OpportunityLineItem, **kwargs: Any) -> None:
