@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import bisect
 import gc
 import random
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accord.core.thai import tax_id_with_check_digit
-from accord.dataquality import batch, matching
-from accord.dataquality.batch import ClusterFound, cluster_records, default_rules, pair_score
+from accord.dataquality import batch, candidates, matching
+from accord.dataquality.batch import ClusterFound, cluster_records, default_rules
 from accord.dataquality.models import MatchRule, MatchThreshold, RecordType
 from accord.dataquality.normalize import phones_e164
 
@@ -146,13 +148,29 @@ def _random_account(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def test_pair_score_equals_matching_score() -> None:
+def _score_by_definition(
+    a: matching.Features, b: matching.Features, rules: matching.Rules
+) -> tuple[float, list[str]]:
+    """Every condition of every rule asked on its own; a rule counts when all of them hold."""
+    held = []
+    for _name, conditions in rules.rules:
+        answers = [(c, *matching._condition(c, a, b)) for c in conditions]
+        if all(sim > 0 for _c, sim, _reason in answers):
+            total = min(1.0, sum(float(c.get("weight", 0)) * sim for c, sim, _r in answers))
+            held.append((total, [reason for _c, _sim, reason in answers if reason]))
+    best = max((total for total, _reasons in held), default=0.0)
+    ordered = sorted(held, key=lambda h: -h[0])
+    reasons = [r for total, found in ordered if total >= rules.warn for r in found]
+    return round(best, 3), list(dict.fromkeys(reasons))
+
+
+def test_score_asks_each_condition_once_and_answers_the_same() -> None:
     rng = random.Random(7)
-    rules = default_rules("account")
-    for _ in range(400):
-        a = batch.record_features("account", _random_account(rng))
-        b = batch.record_features("account", _random_account(rng))
-        assert pair_score(a, b, rules) == matching.score(a, b, rules)[0]
+    for rules in (default_rules("account"), OTHER_RULES):
+        for _ in range(400):
+            a = batch.record_features("account", _varied_account(rng))
+            b = batch.record_features("account", _varied_account(rng))
+            assert matching.score(a, b, rules) == _score_by_definition(a, b, rules)
 
 
 @settings(max_examples=300, deadline=None)
@@ -230,7 +248,10 @@ def test_progress_is_reported_per_stage() -> None:
     ids = [str(r.pop("id")) for r in rows]
     cluster_records("account", ids, rows, progress=lambda *a: seen.append(a))
     assert ("features", len(rows), len(rows)) in seen
-    assert ("pairs", len(rows), len(rows)) in seen
+    # the pairs stage counts the pairs it scores one by one
+    pairs = [(done, total) for stage, done, total in seen if stage == "pairs"]
+    assert pairs[0] == (0, pairs[-1][1])
+    assert pairs[-1][0] == pairs[-1][1] > 0
 
 
 def test_contacts_cluster_on_their_rules() -> None:
@@ -375,6 +396,18 @@ OTHER_RULES = matching.Rules(
 )
 
 
+def _assembled(record_type: str, rows: list[dict[str, Any]]) -> Any:
+    """What the feature stage hands to the later ones, for ``rows``."""
+    batch._SHARED.update(record_type=record_type, rows=rows)
+    try:
+        chunk = batch._features_chunk((0, len(rows)))
+    finally:
+        batch._SHARED.clear()
+    found = batch._Features(len(rows))
+    found.add(chunk)
+    return found
+
+
 @pytest.mark.parametrize(
     ("record_type", "rules", "make"),
     [
@@ -383,25 +416,48 @@ OTHER_RULES = matching.Rules(
         ("contact", default_rules("contact"), _varied_contact),
     ],
 )
-def test_may_block_never_drops_a_pair_that_blocks(
+def test_the_prefilter_never_drops_a_pair_that_blocks(
     record_type: str, rules: matching.Rules, make: Any
 ) -> None:
-    # given pairs of records with names near each other and shared identifiers
+    # given records with names near each other and shared identifiers, some with two names
     rng = random.Random(11)
-    hot = batch.HotRules(rules)
+    rows = [make(rng) for _ in range(400)]
+    for row in rows[::7]:
+        if record_type == "account":
+            row |= {"name_en": _varied_name(rng), "name_th": rng.choice(["", "สยามน้ำทอง"])}
+    found = _assembled(record_type, rows)
+    features = [batch._unpack(p) for p in found.packed]
+    left = np.array([rng.randrange(400) for _ in range(4000)], dtype=np.int64)
+    right = np.array([rng.randrange(400) for _ in range(4000)], dtype=np.int64)
+    # when the prefilter and the exact score are both asked
+    may = candidates.Prefilter(rules).may_block(left, right, found.columns())
     verdicts: dict[tuple[bool, bool], int] = {}
-    for _ in range(3000):
-        a = batch.record_features(record_type, make(rng))
-        b = batch.record_features(record_type, make(rng))
-        # when the hot loop's cheap test and the exact score are both asked
-        blocks = pair_score(a, b, hot.rules) >= rules.block
-        may = hot.may_block(a, b)
+    for i, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+        blocks = matching.score(features[a], features[b], rules)[0] >= rules.block
         # then a pair that blocks is never turned away
-        assert may or not blocks, (a, b)
-        verdicts[may, blocks] = verdicts.get((may, blocks), 0) + 1
+        assert may[i] or not blocks, (features[a], features[b])
+        verdicts[bool(may[i]), blocks] = verdicts.get((bool(may[i]), blocks), 0) + 1
     # and the test both turns pairs away and lets blocking ones through
     assert verdicts.get((False, False), 0) > 0
     assert verdicts.get((True, True), 0) > 0
+
+
+def test_the_name_bound_is_never_below_the_name_similarity() -> None:
+    rng = random.Random(12)
+    rows = [_varied_account(rng) for _ in range(300)]
+    for row in rows[::5]:
+        row |= {"name_en": _varied_name(rng)}
+    found = _assembled("account", rows)
+    features = [batch._unpack(p) for p in found.packed]
+    left = np.array([rng.randrange(300) for _ in range(3000)], dtype=np.int64)
+    right = np.array([rng.randrange(300) for _ in range(3000)], dtype=np.int64)
+    bound = candidates.Prefilter(default_rules("account")).name_bound(left, right, found.columns())
+    tight = 0
+    for i, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+        best = matching._best_name(features[a].names, features[b].names)
+        assert bound[i] >= (best[0] if best else 0.0)
+        tight += best is not None and bound[i] == best[0]
+    assert tight > 1000  # and for most pairs it is the similarity itself
 
 
 @pytest.mark.parametrize(
@@ -421,15 +477,32 @@ def test_may_block_never_drops_a_pair_that_blocks(
 def test_identifier_conditions_hold_as_matching_says(field: str, comparison: str) -> None:
     rng = random.Random(5)
     cond = {"field": field, "comparison": comparison, "weight": 0.5}
-    holds = batch._holds(cond)
     seen = set()
-    for _ in range(400):
-        record_type, make = rng.choice([("account", _random_account), ("contact", _varied_contact)])
-        a = batch.record_features(record_type, make(rng))
-        b = batch.record_features(record_type, make(rng))
-        expected = matching._condition(cond, a, b)[0] > 0
-        assert holds(a, b) == expected
-        seen.add(expected)
+    for record_type, make in (("account", _random_account), ("contact", _varied_contact)):
+        rows = [make(rng) for _ in range(200)]
+        for row in rows[::9]:  # several phones or addresses: either may be the shared one
+            row["phone"] = "02-123-4567, 081 234 5678"
+            row["mobile"] = "081 234 5678"
+        found = _assembled(record_type, rows)
+        features = [batch._unpack(p) for p in found.packed]
+        left = np.array([rng.randrange(200) for _ in range(2000)], dtype=np.int64)
+        right = np.array([rng.randrange(200) for _ in range(2000)], dtype=np.int64)
+        ident = found.columns().identifiers
+        holds = candidates._holds(
+            cond, lambda c, i=ident, a=left, b=right: (i[a, c], i[b, c]), len(left)
+        )
+        for i, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+            expected = matching._condition(cond, features[a], features[b])[0] > 0
+            # never False where it holds; exactly the answer for single values
+            assert holds[i] or not expected
+            single = all(
+                len(getattr(features[x], name)) <= 1
+                for x in (a, b)
+                for name in ("phones", "emails", "email_domains")
+            )
+            if single and field != "unknown":
+                assert holds[i] == expected
+            seen.add(expected)
     assert seen == ({False} if field == "unknown" else {False, True})
 
 
@@ -439,12 +512,6 @@ def test_features_travel_between_processes_unchanged() -> None:
         for record_type, make in (("account", _varied_account), ("contact", _varied_contact)):
             feat = batch.record_features(record_type, make(rng))
             assert batch._unpack(batch._pack(feat)) == feat
-            stored, probe = batch.record_keys(record_type, feat)
-            keys = [*stored, "|", *probe]
-            assert batch._unpack_keys(batch._pack_keys(keys)) == keys
-    odd = ["n:siam", "e:a\0b@siam.co.th", "|", "a:si"]
-    assert batch._pack_keys(odd) == odd
-    assert batch._unpack_keys(batch._pack_keys(odd)) == odd
 
 
 def test_the_collector_is_left_as_it_was() -> None:
@@ -493,14 +560,81 @@ def _sort_key_by_definition(kind: str, value: str, feat: matching.Features) -> t
 
 def test_walk_order_is_what_the_block_is_about() -> None:
     rng = random.Random(17)
-    for _ in range(300):
-        row = _varied_account(rng)
+    rows = [_varied_account(rng) for _ in range(300)]
+    for row in rows:
         if rng.random() < 0.4:
             row |= {"name_en": _varied_name(rng), "name_th": rng.choice(["", "สยามน้ำทอง"])}
+    rows.append({"phone": "02-123-4567"})  # no name at all
+    found = _assembled("account", rows)
+    sort_keys = batch._SortKeys("account", found.packed, found.names, found.branches)
+    for record, row in enumerate(rows):
         feat = batch.record_features("account", row)
         for key in matching.account_match_keys(feat, probe=True):
             kind, value = batch._kind(key), key.rsplit(":", 1)[-1]
-            assert batch._sort_key(kind, value, feat) == _sort_key_by_definition(kind, value, feat)
+            names = [n.key for n in feat.names]
+            expected = _sort_key_by_definition(kind, value, feat)
+            assert batch._sort_key(kind, value, names, feat.branch) == expected
+            # as the walk asks for it: by the key's hash, the block's text found from a member
+            assert sort_keys(hash(key), [record]) == [expected]
+
+
+def _pairs_by_definition(
+    records: list[int],
+    hashes: list[int],
+    stored: list[bool],
+    sort_key: dict[int, str],
+    max_block: int,
+    window: int,
+) -> set[tuple[int, int]]:
+    """Each record against the members of each block it stores or probes (the engine before
+    the pairs were found with arrays)."""
+    blocks: dict[int, list[int]] = {}
+    for r, h, s in zip(records, hashes, stored, strict=True):
+        if s:
+            blocks.setdefault(h, []).append(r)
+    pairs: set[tuple[int, int]] = set()
+    for r, h, s in zip(records, hashes, stored, strict=True):
+        members = sorted(blocks.get(h, []))
+        if len(members) > max_block:
+            ranked = sorted(members, key=lambda m: (sort_key[m], m))
+            order = [sort_key[m] for m in ranked]
+            at = ranked.index(r) if s else bisect.bisect_left(order, sort_key[r])
+            members = ranked[max(0, at - window) : at + window + 1]
+        pairs |= {(min(r, m), max(r, m)) for m in members if m != r}
+    return pairs
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 6), st.booleans()), min_size=0, max_size=80
+    ),
+    st.integers(1, 6),
+    st.integers(1, 3),
+)
+def test_candidate_pairs_are_the_blocks_pairs(
+    rows: list[tuple[int, int, bool]], max_block: int, window: int
+) -> None:
+    # records 0..30 with keys 0..6, stored or probe-only (a record has a key one way)
+    seen: dict[tuple[int, int], bool] = {}
+    for record, key, stored in rows:
+        seen.setdefault((record, key), stored)
+    records = [r for r, _k in seen]
+    hashes = [k * 1_000_003 - 3 for _r, k in seen]  # any 64-bit values, negative too
+    flags = list(seen.values())
+    sort_key = {r: f"{(r * 7) % 11:02d}" for r in range(31)}  # ties broken by record
+    found = candidates.candidate_pairs(
+        np.array(records, dtype=np.int32),
+        np.array(hashes, dtype=np.int64),
+        np.array(flags, dtype=np.bool_),
+        records=31,
+        max_block=max_block,
+        window=window,
+        sort_keys=lambda _h, members: [sort_key[m] for m in members],
+    )
+    got = set(zip(found.left.tolist(), found.right.tolist(), strict=True))
+    assert len(got) == len(found.left)  # each pair once
+    assert got == _pairs_by_definition(records, hashes, flags, sort_key, max_block, window)
 
 
 def _name_keys_by_definition(key: str, *, prefix: str = "", probe: bool = False) -> list[str]:

@@ -16,22 +16,24 @@ CSV file at once. It reuses every piece of the real-time check
    branches) is not compared all-against-all: its members are sorted on what the block is
    about (the name for name blocks, the name read backwards for name-ending blocks, branch
    and name for identifier blocks) and each record is compared with its ``window``
-   neighbours on either side — a one-character variant sorts next to its original.
+   neighbours on either side — a one-character variant sorts next to its original. The keys
+   travel as hashes and the pairs are found with array operations
+   (:func:`~accord.dataquality.candidates.candidate_pairs`).
 3. **Scoring** — the administrator's rules (:func:`~accord.dataquality.matching.rules_for`,
-   or the seeded defaults when there is no database) score each candidate pair once; rules
-   whose weights cannot reach the *block* threshold are skipped in the hot loop, and most
-   pairs are turned away by :meth:`HotRules.may_block` (identifier conditions as bits, an
-   upper bound on the name similarity from rapidfuzz) before a rule is evaluated; a pair it
-   lets through is scored exactly, and one at or above the threshold again with
-   :func:`~accord.dataquality.matching.score` for the complete reasons. Two records with the
-   same non-empty customer code are one record (a code differing by any character is no
-   evidence at all).
+   or the seeded defaults when there is no database). Most candidate pairs share a name half
+   or a switchboard and nothing else: :class:`~accord.dataquality.candidates.Prefilter` turns
+   them away on whole columns at once (the identifier conditions each rule needs, and an
+   upper bound on the name similarity from rapidfuzz); a pair it lets through is scored
+   exactly with :func:`~accord.dataquality.matching.score`, reasons included. Two records
+   with the same non-empty customer code are one record (a code differing by any character
+   is no evidence at all).
 4. **Clusters** — union-find over the pairs at or above the block threshold.
 
-Pure functions over plain dicts, no ORM; on large inputs the feature and pair stages run in
-forked worker processes (``workers``), which share the parent's data copy-on-write (features
-come back from them as plain tuples, which pickle faster than the dataclasses). The cyclic
-garbage collector is off while a batch runs: everything it would walk lives to the end.
+Pure functions over plain dicts, no ORM; on large inputs the feature and scoring stages run
+in forked worker processes (``workers``), which share the parent's data copy-on-write
+(features come back from them as plain tuples, which pickle faster than the dataclasses,
+and as the columns the prefilter reads). The cyclic garbage collector is off while a batch
+runs: everything it would walk lives to the end.
 """
 
 from __future__ import annotations
@@ -41,15 +43,23 @@ import multiprocessing
 import os
 import re
 import time
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
+import numpy as np
+from numpy.typing import NDArray
 
 from accord.dataquality import matching
+from accord.dataquality.candidates import (
+    IDENTIFIERS,
+    Columns,
+    Prefilter,
+    candidate_pairs,
+    identifier_row,
+    pair_codes,
+)
 from accord.dataquality.matching import Features, Rules
 from accord.dataquality.normalize import NameParts, phones_e164
 from accord.dataquality.rule_defaults import (
@@ -62,6 +72,8 @@ ACCOUNT = "account"
 CONTACT = "contact"
 RECORD_TYPES = (ACCOUNT, CONTACT)
 
+# NAME_SLOTS: the names a record may have (an account: legal, Thai and English).
+NAME_SLOTS = 3
 # All pairs are compared in a block of up to this many records; a larger block is walked in
 # sorted order, each record against WINDOW neighbours on either side.
 MAX_BLOCK = 20
@@ -69,6 +81,10 @@ WINDOW = 3
 # Below this many records the work is not worth forking for.
 PARALLEL_MIN_RECORDS = 20_000
 CHUNK = 5_000
+# Pairs per prefilter pass (bounds the memory of its columns), and per scoring task.
+PREFILTER_CHUNK = 1_000_000
+SCORE_CHUNK = 5_000
+PARALLEL_MIN_PAIRS = 20_000
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
 Pair = tuple[str, str, float, tuple[str, ...]]
@@ -87,7 +103,8 @@ class BatchStats:
     records: int = 0
     blocks: int = 0  # blocks with two or more records
     oversized_blocks: int = 0  # of which walked in sorted order
-    candidate_pairs: int = 0  # distinct pairs scored
+    candidate_pairs: int = 0  # distinct pairs sharing a block (or a customer code)
+    exact_pairs: int = 0  # of which scored one by one (the prefilter let them through)
     matched_pairs: int = 0  # at or above the block threshold
     clusters: int = 0
     clustered_records: int = 0
@@ -106,7 +123,8 @@ class BatchStats:
         return (
             f"{self.records:,} records, {self.blocks:,} blocks "
             f"({self.oversized_blocks:,} walked in sorted order), "
-            f"{self.candidate_pairs:,} pairs scored, {self.matched_pairs:,} matched, "
+            f"{self.candidate_pairs:,} candidate pairs ({self.exact_pairs:,} scored exactly), "
+            f"{self.matched_pairs:,} matched, "
             f"{self.clusters:,} clusters of {self.clustered_records:,} records "
             f"[{stages}; {self.workers} worker(s)]"
         )
@@ -167,197 +185,6 @@ def rules_or_defaults(record_type: str) -> tuple[Rules, str]:
     except Exception:  # noqa: S110 - no database, unreachable, not migrated: the defaults
         pass
     return default_rules(record_type), "defaults"
-
-
-def _reaching(rules: Rules) -> Rules:
-    """Only the rules whose weights can add up to the block threshold."""
-    kept = tuple(
-        (name, conditions)
-        for name, conditions in rules.rules
-        if min(1.0, sum(float(c.get("weight", 0)) for c in conditions)) >= rules.block
-    )
-    return Rules(kept, rules.block, rules.warn)
-
-
-def pair_score(probe: Features, cand: Features, rules: Rules) -> float:
-    """The best matching rule's score, as :func:`matching.score` computes it (without the
-    reasons), with each condition evaluated once per pair."""
-    memo: dict[tuple[Any, ...], tuple[float, str]] = {}
-    best_name: tuple[float, str] | None = None
-    named = False
-    best = 0.0
-    for _name, conditions in rules.rules:
-        total = 0.0
-        for cond in conditions:
-            fld = cond.get("field")
-            if fld == "name":
-                if not named:
-                    best_name = matching._best_name(probe.names, cand.names)
-                    named = True
-                if best_name is None:
-                    break
-                minimum = (
-                    1.0
-                    if cond.get("comparison") == matching.Comparison.EXACT
-                    else float(cond.get("min_similarity", 0.8))
-                )
-                if best_name[0] < minimum:
-                    break
-                sim = best_name[0]
-            else:
-                key = (fld, cond.get("comparison"))
-                found = memo.get(key)
-                if found is None:
-                    found = memo[key] = matching._condition(cond, probe, cand)
-                sim = found[0]
-                if sim <= 0:
-                    break
-            total += float(cond.get("weight", 0)) * sim
-        else:
-            best = max(best, min(1.0, total))
-    return round(best, 3)
-
-
-Holds = Callable[[Features, Features], bool]
-
-
-class HotRules:
-    """The rules that can reach the block threshold, prepared for the pair loop.
-
-    Most candidate pairs share a name half or a switchboard and nothing else, and fail every
-    rule. :meth:`may_block` says so cheaply. For each rule it knows the name similarity the
-    rule needs to reach the block threshold (its other conditions count their full weight
-    when they hold), and compares it with an upper bound of the pair's best name similarity
-    made from rapidfuzz calls alone (:func:`_name_bound`); only for a rule the names can
-    still satisfy are its identifier conditions asked (what :func:`matching._condition`
-    says, each once per pair, kept as bits). A pair it lets through is scored exactly
-    (:func:`pair_score`), so the clusters are the same as without it.
-    """
-
-    __slots__ = ("plans", "predicates", "rules")
-
-    # Below the threshold by more than rounding to three places and float error can make up.
-    MARGIN = 0.002
-
-    def __init__(self, rules: Rules) -> None:
-        self.rules = _reaching(rules)
-        bits: dict[tuple[Any, Any], int] = {}
-        predicates: list[tuple[int, Holds]] = []
-        plans: list[tuple[int, float | None]] = []
-        for _name, conditions in self.rules.rules:
-            mask = 0
-            names = []
-            for cond in conditions:
-                if cond.get("field") == "name":
-                    names.append(cond)
-                    continue
-                key = (cond.get("field"), cond.get("comparison"))
-                if key not in bits:
-                    bits[key] = 1 << len(bits)
-                    predicates.append((bits[key], _holds(cond)))
-                mask |= bits[key]
-            plans.append((mask, self._name_need(names, conditions)))
-        self.predicates = tuple(predicates)
-        self.plans = tuple(plans)
-
-    def _name_need(
-        self, names: list[Mapping[str, Any]], conditions: Sequence[Mapping[str, Any]]
-    ) -> float | None:
-        """The name similarity the rule needs to reach the block threshold (None: no name)."""
-        if not names:
-            return None
-        minimum = max(
-            1.0
-            if cond.get("comparison") == matching.Comparison.EXACT
-            else float(cond.get("min_similarity", 0.8))
-            for cond in names
-        )
-        weight = float(names[0].get("weight", 0))
-        if len(names) > 1 or weight <= 0:
-            return minimum
-        # Every other condition that holds counts its full weight (its similarity is 1).
-        rest = sum(float(c.get("weight", 0)) for c in conditions if c.get("field") != "name")
-        return max(minimum, (self.rules.block - self.MARGIN - rest) / weight)
-
-    def may_block(self, probe: Features, cand: Features) -> bool:
-        """False only if :func:`pair_score` of the pair is certainly below the threshold."""
-        bound = -1.0
-        held = 0  # identifier conditions that hold, of those asked (``asked``)
-        asked = 0
-        for mask, need in self.plans:
-            if need is not None:
-                if bound < 0:
-                    bound = _name_bound(probe.names, cand.names)
-                if bound < need:
-                    continue
-            todo = mask & ~asked
-            if todo:
-                for bit, holds in self.predicates:
-                    if todo & bit and holds(probe, cand):
-                        held |= bit
-                asked |= todo
-            if held & mask == mask:
-                return True
-        return False
-
-
-def _holds(cond: Mapping[str, Any]) -> Holds:
-    """Whether a condition on an identifier holds, as ``matching._condition(…)[0] > 0`` says,
-    without reading the condition's fields again for every pair."""
-    fld, comparison = cond.get("field"), cond.get("comparison")
-    same_branch = matching._same_branch
-    if fld == "tax_id":
-        if comparison == matching.Comparison.TAX_ID_BRANCH:
-            return lambda p, c: bool(
-                p.tax_id and p.tax_id == c.tax_id and same_branch(p.branch, c.branch)
-            )
-        return lambda p, c: bool(p.tax_id and p.tax_id == c.tax_id)
-    if fld == "branch":
-        return lambda p, c: same_branch(p.branch, c.branch)
-    if fld == "phone":
-        return lambda p, c: not p.phones.isdisjoint(c.phones)
-    if fld == "email":
-        if comparison == matching.Comparison.EMAIL_DOMAIN:
-            return lambda p, c: not p.email_domains.isdisjoint(c.email_domains)
-        return lambda p, c: not p.emails.isdisjoint(c.emails)
-    if fld == "website":
-        return lambda p, c: bool(p.website and p.website == c.website)
-    if fld == "account":
-        return lambda p, c: bool(p.account and p.account == c.account)
-    return lambda p, c: matching._condition(cond, p, c)[0] > 0
-
-
-def _name_bound(left: Sequence[NameParts], right: Sequence[NameParts]) -> float:
-    """At least the best :func:`matching.name_similarity` of the two records' names, from
-    calls into rapidfuzz only.
-
-    Its steps, bounded: the same key scores 1; one edit on keys of five characters or more
-    at most 0.92 or the ratio; the same words reordered (keys of one length) 0.95; anything
-    else at most the ratio.
-    """
-    best = 0.0
-    for a in left:
-        ka = a.key
-        for b in right:
-            kb = b.key
-            if ka == kb:
-                return 1.0
-            found = fuzz.ratio(ka, kb) / 100
-            shorter = min(len(ka), len(kb))
-            if (
-                len(ka) == len(kb)
-                and (" " in a.words or " " in b.words)
-                and fuzz.token_sort_ratio(a.words, b.words) == 100
-            ):
-                found = max(found, 0.95)
-            elif (
-                shorter >= 5
-                and abs(len(ka) - len(kb)) <= 1
-                and Levenshtein.distance(ka, kb, score_cutoff=1) <= 1
-            ):
-                found = max(found, 0.92)
-            best = max(best, found)
-    return best
 
 
 # --- features -----------------------------------------------------------------------------
@@ -445,32 +272,107 @@ def _code(row: Mapping[str, Any]) -> str:
 _SHARED: dict[str, Any] = {}
 
 
-PackedKeys = list[str] | str
+@dataclass
+class _FeatureChunk:
+    """What a feature worker sends back for records ``start`` onwards."""
+
+    start: int
+    packed: list[tuple[Any, ...]]  # per record, :func:`_pack` of its features
+    key_records: NDArray[np.int32]  # per key: the record, the key's hash, stored or probe-only
+    key_hashes: NDArray[np.int64]
+    key_stored: NDArray[np.bool_]
+    names: list[list[str]]  # per name slot, per record: the name key ("" for none)
+    words: list[list[str]]
+    branches: list[str]
+    identifiers: NDArray[np.int64]  # per record: candidates.identifier_row
 
 
-def _features_chunk(bounds: tuple[int, int]) -> tuple[int, list[Any], list[PackedKeys]]:
+def _features_chunk(bounds: tuple[int, int]) -> _FeatureChunk:
     start, end = bounds
     record_type: str = _SHARED["record_type"]
     rows: Sequence[Mapping[str, Any]] = _SHARED["rows"]
-    pack: bool = _SHARED["pack"]
-    feats: list[Any] = []
-    keys: list[PackedKeys] = []
+    packed: list[tuple[Any, ...]] = []
+    records: list[int] = []
+    hashes: list[int] = []
+    stored_flags: list[bool] = []
+    names: list[list[str]] = [[] for _ in range(NAME_SLOTS)]
+    words: list[list[str]] = [[] for _ in range(NAME_SLOTS)]
+    branches: list[str] = []
+    identifiers: list[tuple[int, ...]] = []
     for i in range(start, end):
         feat = record_features(record_type, rows[i])
         stored, probe = record_keys(record_type, feat)
-        found = [*stored, "|", *probe]  # "|": the probe-only keys follow
-        if pack:
-            feats.append(_pack(feat))
-            keys.append(_pack_keys(found))
-        else:
-            feats.append(feat)
-            keys.append(found)
-    return start, feats, keys
+        packed.append(_pack(feat))
+        hashes += map(hash, stored)
+        hashes += map(hash, probe)
+        records += repeat(i, len(stored) + len(probe))
+        stored_flags += repeat(True, len(stored))
+        stored_flags += repeat(False, len(probe))
+        for slot in range(NAME_SLOTS):
+            if slot < len(feat.names):
+                names[slot].append(feat.names[slot].key)
+                words[slot].append(feat.names[slot].words)
+            else:
+                names[slot].append("")
+                words[slot].append("")
+        branches.append(feat.branch)
+        identifiers.append(identifier_row(feat))
+    return _FeatureChunk(
+        start,
+        packed,
+        np.array(records, dtype=np.int32),
+        np.array(hashes, dtype=np.int64),
+        np.array(stored_flags, dtype=np.bool_),
+        names,
+        words,
+        branches,
+        np.array(identifiers, dtype=np.int64).reshape(-1, IDENTIFIERS),
+    )
+
+
+class _Features:
+    """The feature workers' chunks put together, in record order."""
+
+    def __init__(self, records: int) -> None:
+        self.packed: list[tuple[Any, ...]] = [()] * records
+        self.names: list[list[str]] = [[""] * records for _ in range(NAME_SLOTS)]
+        self.words: list[list[str]] = [[""] * records for _ in range(NAME_SLOTS)]
+        self.branches: list[str] = [""] * records
+        self.identifiers = np.zeros((records, IDENTIFIERS), dtype=np.int64)
+        self.key_parts: list[tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.bool_]]] = []
+
+    def add(self, chunk: _FeatureChunk) -> None:
+        start, end = chunk.start, chunk.start + len(chunk.packed)
+        self.packed[start:end] = chunk.packed
+        for slot in range(NAME_SLOTS):
+            self.names[slot][start:end] = chunk.names[slot]
+            self.words[slot][start:end] = chunk.words[slot]
+        self.branches[start:end] = chunk.branches
+        self.identifiers[start:end] = chunk.identifiers
+        self.key_parts.append((chunk.key_records, chunk.key_hashes, chunk.key_stored))
+
+    def keys(self) -> tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.bool_]]:
+        """Every key row: its record, its hash, and whether the record is stored under it."""
+        parts = self.key_parts or [
+            (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.bool_))
+        ]
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+        )
+
+    def columns(self) -> Columns:
+        return Columns(
+            identifiers=self.identifiers,
+            names=[np.array(slot, dtype=object) for slot in self.names],
+            words=[np.array(slot, dtype=object) for slot in self.words],
+        )
 
 
 # A worker's features go back to the parent pickled. Plain tuples and strings pickle and load
-# ~5 times faster than the dataclasses, and a record's keys as one string ~5 times faster
-# than as a list; the parent turns them back.
+# ~5 times faster than the dataclasses; a record's features are turned back only when one of
+# its pairs is scored exactly.
 
 
 def _pack(feat: Features) -> tuple[Any, ...]:
@@ -499,16 +401,6 @@ def _unpack(packed: tuple[Any, ...]) -> Features:
         website,
         account,
     )
-
-
-def _pack_keys(keys: list[str]) -> PackedKeys:
-    joined = "\0".join(keys)
-    # A key holding NUL itself (an odd e-mail address) keeps the list.
-    return joined if joined.count("\0") == len(keys) - 1 else keys
-
-
-def _unpack_keys(packed: PackedKeys) -> list[str]:
-    return packed.split("\0") if isinstance(packed, str) else packed
 
 
 def _chunks(total: int, size: int) -> list[tuple[int, int]]:
@@ -556,117 +448,94 @@ def _kind(key: str) -> str:
     return rest[:1]
 
 
-def _sort_key(kind: str, value: str, feat: Features) -> tuple[str, str]:
-    names = feat.names
+def _sort_key(kind: str, value: str, names: Sequence[str], branch: str) -> tuple[str, str]:
+    """Where a record sorts in a large block of ``kind`` (``value``: the key's text), from its
+    name keys and branch."""
     if len(names) == 1:  # most records: the one name, whichever half the block is about
-        name = names[0].key
+        name = names[0]
         if kind == "z":
-            return name[::-1], feat.branch
-        return (feat.branch, name) if kind == "x" else (name, feat.branch)
-    keys = [n.key for n in names]
+            return name[::-1], branch
+        return (branch, name) if kind == "x" else (name, branch)
     if kind == "a":
-        name = next((k for k in keys if k.startswith(value)), keys[0] if keys else "")
-        return name, feat.branch
+        name = next((k for k in names if k.startswith(value)), names[0] if names else "")
+        return name, branch
     if kind == "z":
-        name = next((k for k in keys if k.endswith(value)), keys[0] if keys else "")
-        return name[::-1], feat.branch
-    first = keys[0] if keys else ""
-    if kind in ("x",):
-        return feat.branch, first
-    return first, feat.branch
+        name = next((k for k in names if k.endswith(value)), names[0] if names else "")
+        return name[::-1], branch
+    first = names[0] if names else ""
+    if kind == "x":
+        return branch, first
+    return first, branch
 
 
-class _Walk:
-    """An oversized block in sorted order."""
+class _SortKeys:
+    """The sort keys of records in a large block, for :func:`candidates.candidate_pairs`."""
 
-    __slots__ = ("members", "order", "position")
+    def __init__(
+        self,
+        record_type: str,
+        packed: Sequence[tuple[Any, ...]],
+        names: Sequence[Sequence[str]],
+        branches: Sequence[str],
+    ) -> None:
+        self.record_type = record_type
+        self.packed = packed
+        self.names = names
+        self.branches = branches
+        self.blocks: dict[int, tuple[str, str]] = {}
 
-    def __init__(self, key: str, members: list[int], feats: Sequence[Features]) -> None:
-        kind = _kind(key)
-        value = key.rsplit(":", 1)[-1]
-        ordered = sorted((_sort_key(kind, value, feats[m]), m) for m in members)
-        self.order = [o[0] for o in ordered]
-        self.members = [o[1] for o in ordered]
-        self.position = {m: i for i, m in enumerate(self.members)}
+    def __call__(self, block_hash: int, records: Sequence[int]) -> list[tuple[str, str]]:
+        kind, value = self.blocks.get(block_hash) or self._block(block_hash, records[0])
+        names, branches = self.names, self.branches
+        first, second = names[0], names[1]
+        # What _sort_key gives, without building each record's list of names where the first
+        # name alone decides: blocks not about a name half, and records with one name.
+        if kind == "x":
+            return [(branches[r], first[r]) for r in records]
+        if kind not in ("a", "z"):
+            return [(first[r], branches[r]) for r in records]
+        return [
+            _sort_key(kind, value, [s[r] for s in names if s[r]], branches[r])
+            if second[r]
+            else ((first[r][::-1] if kind == "z" else first[r]), branches[r])
+            for r in records
+        ]
 
-    def near(self, key: str, record: int, feat: Features, window: int) -> list[int]:
-        """The ``window`` records either side of ``record`` (of where it would sort)."""
-        at = self.position.get(record)
-        if at is None:
-            at = bisect_left(self.order, _sort_key(_kind(key), key.rsplit(":", 1)[-1], feat))
-        return self.members[max(0, at - window) : at + window + 1]
+    def _block(self, block_hash: int, member: int) -> tuple[str, str]:
+        """The block's kind and text, from the keys of a record that has it."""
+        feat = _unpack(self.packed[member])
+        stored, probe = record_keys(self.record_type, feat)
+        key = next(k for k in (*stored, *probe) if hash(k) == block_hash)
+        found = self.blocks[block_hash] = (_kind(key), key.rsplit(":", 1)[-1])
+        return found
 
 
 Matched = tuple[int, int, float, tuple[str, ...]]
 
 
-def _walk(key: str) -> _Walk | None:
-    """The sorted order of an oversized block, made on first use (in each worker)."""
-    walks: dict[str, _Walk] = _SHARED["walks"]
-    walk = walks.get(key)
-    if walk is None:
-        members = _SHARED["blocks"].get(key)
-        if members is None or len(members) <= _SHARED["max_block"]:
-            return None
-        walk = walks[key] = _Walk(key, members, _SHARED["features"])
-    return walk
-
-
-def _pairs_chunk(bounds: tuple[int, int]) -> tuple[list[Matched], int]:
-    """Candidate pairs of records ``start..end`` (each against any record), scored; the
-    pairs at or above the block threshold with their reasons, and how many distinct pairs
-    were scored."""
+def _score_chunk(bounds: tuple[int, int]) -> list[Matched]:
+    """The pairs ``start..end`` of those the prefilter let through, scored exactly; those
+    at or above the block threshold, with their reasons."""
     start, end = bounds
-    feats: Sequence[Features] = _SHARED["features"]
-    keys: Sequence[list[str]] = _SHARED["keys"]
-    blocks: Mapping[str, list[int]] = _SHARED["blocks"]
-    max_block: int = _SHARED["max_block"]
+    packed: Sequence[tuple[Any, ...]] = _SHARED["packed"]
     rules: Rules = _SHARED["rules"]
-    codes: Sequence[str] = _SHARED["codes"]
-    by_code: Mapping[str, list[int]] = _SHARED["by_code"]
-    window: int = _SHARED["window"]
-    hot: HotRules = _SHARED["hot_rules"]
-    may_block = hot.may_block
-    hot_rules = hot.rules
+    left = _SHARED["left"][start:end].tolist()
+    right = _SHARED["right"][start:end].tolist()
+    unpacked: dict[int, Features] = {}
+
+    def feature(i: int) -> Features:
+        found = unpacked.get(i)
+        if found is None:
+            found = unpacked[i] = _unpack(packed[i])
+        return found
+
     matched: list[Matched] = []
-    scored = 0
-    for r in range(start, end):
-        seen: set[int] = set()
-        stored = True
-        feat = feats[r]
-        for key in keys[r]:
-            if key == "|":
-                stored = False  # from here on: probe-only keys
-                continue
-            members = blocks.get(key)
-            if members is None:
-                continue
-            if len(members) > max_block:
-                walk = _walk(key)
-                assert walk is not None
-                for m in walk.near(key, r, feat, window):
-                    # A key both store is found from both sides: the higher index asks.
-                    if m == r or (stored and m > r):
-                        continue
-                    seen.add(m)
-            elif stored:  # members are in index order: those before r
-                seen.update(members[: bisect_left(members, r)])
-            else:  # a probe-only key: r is not among its members
-                seen.update(members)
-        if codes[r]:
-            seen.update(m for m in by_code.get(codes[r], ()) if m < r)
-        for m in seen:
-            scored += 1
-            a, b = (m, r) if m < r else (r, m)
-            if codes[r] and codes[r] == codes[m]:
-                matched.append((a, b, 1.0, ("same customer code",)))
-            elif (
-                may_block(feat, feats[m])
-                and pair_score(feat, feats[m], hot_rules) >= hot_rules.block
-            ):
-                value, reasons = matching.score(feats[a], feats[b], rules)
-                matched.append((a, b, value, tuple(reasons)))
-    return matched, scored
+    block = rules.block
+    for a, b in zip(left, right, strict=True):
+        value, reasons = matching.score(feature(a), feature(b), rules)
+        if value >= block:
+            matched.append((a, b, value, tuple(reasons)))
+    return matched
 
 
 # --- the engine ---------------------------------------------------------------------------
@@ -753,22 +622,14 @@ def _cluster_records(
     t0 = time.perf_counter()
     cpu0 = cpu = _cpu()
 
-    # 1. features and keys
-    feats: list[Features] = [Features()] * n
-    keys: list[list[str]] = [[] for _ in range(n)]
+    # 1. features, keys and the prefilter's columns
+    found = _Features(n)
     _SHARED.clear()
-    pack = workers > 1
-    _SHARED.update(record_type=record_type, rows=rows, pack=pack)
+    _SHARED.update(record_type=record_type, rows=rows)
     chunk = max(500, min(CHUNK, n // (workers * 8) + 1))
     try:
-        for start, chunk_feats, chunk_keys in _run(
-            _features_chunk, _chunks(n, chunk), workers, progress, "features", n
-        ):
-            if pack:
-                chunk_feats = [_unpack(f) for f in chunk_feats]
-                chunk_keys = [_unpack_keys(k) for k in chunk_keys]
-            feats[start : start + len(chunk_feats)] = chunk_feats
-            keys[start : start + len(chunk_keys)] = chunk_keys
+        for part in _run(_features_chunk, _chunks(n, chunk), workers, progress, "features", n):
+            found.add(part)
     finally:
         _SHARED.clear()
     t1 = time.perf_counter()
@@ -776,49 +637,62 @@ def _cluster_records(
     stats.cpu_seconds["features"] = _cpu() - cpu
     cpu = _cpu()
 
-    # 2. blocks of the stored keys
-    blocks: dict[str, list[int]] = {}
-    for i, record_keys_ in enumerate(keys):
-        for key in record_keys_:
-            if key == "|":
-                break
-            members = blocks.get(key)
-            if members is None:
-                blocks[key] = [i]
-            else:
-                members.append(i)
-    blocks = {k: v for k, v in blocks.items() if len(v) > 1 or _probe_only(k)}
-    stats.blocks = sum(1 for v in blocks.values() if len(v) > 1)
-    stats.oversized_blocks = sum(1 for v in blocks.values() if len(v) > max_block)
-    codes = [_code(row) for row in rows]
+    # 2. blocks and candidate pairs; records with one customer code are one record
+    packed = found.packed
+    found_pairs = candidate_pairs(
+        *found.keys(),
+        records=max(n, 1),
+        max_block=max_block,
+        window=window,
+        sort_keys=_SortKeys(record_type, packed, found.names, found.branches),
+    )
+    stats.blocks = found_pairs.blocks
+    stats.oversized_blocks = found_pairs.oversized_blocks
+    matched: list[Matched] = []
     by_code: dict[str, list[int]] = {}
-    for i, code in enumerate(codes):
+    for i, row in enumerate(rows):
+        code = _code(row)
         if code:
             by_code.setdefault(code, []).append(i)
-    by_code = {k: v for k, v in by_code.items() if len(v) > 1}
+    for members in by_code.values():
+        for x, a in enumerate(members):
+            matched += ((a, b, 1.0, ("same customer code",)) for b in members[x + 1 :])
+    left, right = found_pairs.left, found_pairs.right
+    if matched:
+        same_code = pair_codes(
+            np.array([m[0] for m in matched], dtype=np.int64),
+            np.array([m[1] for m in matched], dtype=np.int64),
+            max(n, 1),
+        )
+        other = ~np.isin(pair_codes(left, right, max(n, 1)), same_code)
+        left, right = left[other], right[other]
+    stats.candidate_pairs = len(left) + len(matched)
     t2 = time.perf_counter()
     stats.seconds["blocking"] = t2 - t1
     stats.cpu_seconds["blocking"] = _cpu() - cpu
     cpu = _cpu()
 
-    # 3. candidate pairs, scored
-    matched: list[Matched] = []
-    _SHARED.update(
-        features=feats,
-        keys=keys,
-        blocks=blocks,
-        walks={},
-        max_block=max_block,
-        rules=rules,
-        codes=codes,
-        by_code=by_code,
-        window=window,
-        hot_rules=HotRules(rules),
-    )
+    # 3. the prefilter on whole columns, then the pairs it lets through one by one
+    columns = found.columns()
+    del found
+    prefilter = Prefilter(rules, workers=workers)
+    kept = [
+        np.nonzero(prefilter.may_block(left[s:e], right[s:e], columns))[0] + s
+        for s, e in _chunks(len(left), PREFILTER_CHUNK)
+    ]
+    survivors = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
+    stats.exact_pairs = len(survivors)
+    _SHARED.update(packed=packed, rules=rules, left=left[survivors], right=right[survivors])
     try:
-        for found, scored in _run(_pairs_chunk, _chunks(n, chunk), workers, progress, "pairs", n):
-            matched += found
-            stats.candidate_pairs += scored
+        for found_matched in _run(
+            _score_chunk,
+            _chunks(len(survivors), SCORE_CHUNK),
+            workers if len(survivors) >= PARALLEL_MIN_PAIRS else 1,
+            progress,
+            "pairs",
+            len(survivors),
+        ):
+            matched += found_matched
     finally:
         _SHARED.clear()
     t3 = time.perf_counter()
@@ -851,8 +725,3 @@ def _cluster_records(
     stats.cpu_seconds["clusters"] = _cpu() - cpu
     stats.cpu_seconds["total"] = _cpu() - cpu0
     return BatchResult(ids=list(ids), cluster_of=cluster_of, pairs=pairs, stats=stats)
-
-
-def _probe_only(key: str) -> bool:
-    # A block of one is still worth keeping if another record may probe it (name halves).
-    return _kind(key) in ("a", "z")

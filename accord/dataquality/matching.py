@@ -293,12 +293,23 @@ def _best_name(left: Sequence[NameParts], right: Sequence[NameParts]) -> tuple[f
     return best
 
 
-def _condition(cond: Mapping[str, Any], probe: Features, cand: Features) -> tuple[float, str]:
-    """``(similarity, reason)`` if the condition holds; ``(0, "")`` if it does not."""
+_UNSET: Any = object()
+
+
+def _condition(
+    cond: Mapping[str, Any],
+    probe: Features,
+    cand: Features,
+    best_name: tuple[float, str] | None = _UNSET,
+) -> tuple[float, str]:
+    """``(similarity, reason)`` if the condition holds; ``(0, "")`` if it does not.
+
+    ``best_name``: the two records' :func:`_best_name`, if the caller has it already.
+    """
     fld, comparison = cond.get("field"), cond.get("comparison")
     no = (0.0, "")
     if fld == "name":
-        best = _best_name(probe.names, cand.names)
+        best = _best_name(probe.names, cand.names) if best_name is _UNSET else best_name
         if best is None:
             return no
         minimum = 1.0 if comparison == Comparison.EXACT else float(cond.get("min_similarity", 0.8))
@@ -372,10 +383,20 @@ def rules_for(record_type: RecordType) -> Rules:
 def score(probe: Features, cand: Features, rules: Rules) -> tuple[float, list[str]]:
     """The best matching rule's score, and the reasons of every matching rule."""
     matched: list[tuple[float, list[str]]] = []
+    # Each condition once per pair, and the names compared once for all name conditions:
+    # the batch dedupe scores hundreds of thousands of pairs with every rule.
+    held: dict[tuple[Any, Any, Any], tuple[float, str]] = {}
+    best_name = _UNSET
     for _name, conditions in rules.rules:
         total, found = 0.0, []
         for cond in conditions:
-            sim, reason = _condition(cond, probe, cand)
+            key = (cond.get("field"), cond.get("comparison"), cond.get("min_similarity"))
+            answer = held.get(key)
+            if answer is None:
+                if key[0] == "name" and best_name is _UNSET:
+                    best_name = _best_name(probe.names, cand.names)
+                answer = held[key] = _condition(cond, probe, cand, best_name)
+            sim, reason = answer
             if sim <= 0:
                 break
             total += float(cond.get("weight", 0)) * sim
