@@ -45,7 +45,6 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -292,37 +291,37 @@ def _features_chunk(bounds: tuple[int, int]) -> _FeatureChunk:
     record_type: str = _SHARED["record_type"]
     rows: Sequence[Mapping[str, Any]] = _SHARED["rows"]
     packed: list[tuple[Any, ...]] = []
-    records: list[int] = []
     hashes: list[int] = []
-    stored_flags: list[bool] = []
+    counts: list[int] = []  # per record: how many keys it is stored under, then probes with
     names: list[list[str]] = [[] for _ in range(NAME_SLOTS)]
     words: list[list[str]] = [[] for _ in range(NAME_SLOTS)]
     branches: list[str] = []
     identifiers: list[tuple[int, ...]] = []
+    slots = list(zip(names, words, strict=True))
     for i in range(start, end):
         feat = record_features(record_type, rows[i])
         stored, probe = record_keys(record_type, feat)
         packed.append(_pack(feat))
         hashes += map(hash, stored)
         hashes += map(hash, probe)
-        records += repeat(i, len(stored) + len(probe))
-        stored_flags += repeat(True, len(stored))
-        stored_flags += repeat(False, len(probe))
-        for slot in range(NAME_SLOTS):
-            if slot < len(feat.names):
-                names[slot].append(feat.names[slot].key)
-                words[slot].append(feat.names[slot].words)
+        counts += (len(stored), len(probe))
+        record_names = feat.names
+        for slot, (slot_names, slot_words) in enumerate(slots):
+            if slot < len(record_names):
+                slot_names.append(record_names[slot].key)
+                slot_words.append(record_names[slot].words)
             else:
-                names[slot].append("")
-                words[slot].append("")
+                slot_names.append("")
+                slot_words.append("")
         branches.append(feat.branch)
         identifiers.append(identifier_row(feat))
+    per_record = np.array(counts, dtype=np.int64).reshape(-1, 2)
     return _FeatureChunk(
         start,
         packed,
-        np.array(records, dtype=np.int32),
+        np.repeat(np.arange(start, end, dtype=np.int32), per_record.sum(axis=1)),
         np.array(hashes, dtype=np.int64),
-        np.array(stored_flags, dtype=np.bool_),
+        np.repeat(np.tile(np.array([True, False]), end - start), per_record.ravel()),
         names,
         words,
         branches,
