@@ -360,3 +360,28 @@ def test_company_name_equals_the_definition_on_names(pieces: list[str]) -> None:
 )
 def test_company_name_equals_the_definition_on_samples(name: str) -> None:
     assert company_name(name) == _company_name_ref(name)
+
+
+def _host_by_urlsplit(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(text if "://" in text else "http://" + text).hostname or ""
+    except ValueError:
+        return ""
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet="ab1.-/:?#@%[]\\+_~ก", max_size=30),
+        st.builds(
+            lambda scheme, host, tail: scheme + host + tail,
+            st.sampled_from(["", "http://", "https://", "ftp://", "http:/", "//", "svn+ssh://"]),
+            st.text(alphabet="abz09.-", max_size=20),
+            st.sampled_from(["", "/", "/th/", "?q=1", "#top", ":8080", "@x.com", "/a:b@c"]),
+        ),
+    )
+)
+def test_url_host_reads_a_plain_address_as_urlsplit_does(text: str) -> None:
+    assert normalize.url_host(text) == _host_by_urlsplit(text)

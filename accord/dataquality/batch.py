@@ -247,18 +247,46 @@ def _str(value: Any) -> str:
 
 
 def record_keys(record_type: str, features: Features) -> tuple[list[str], list[str]]:
-    """The keys a record is stored under, and the keys it probes with."""
-    keys = matching.account_match_keys if record_type == ACCOUNT else matching.contact_match_keys
-    stored = keys(features)
+    """The keys a record is stored under, and the keys it probes with (each once; in no
+    particular order, the blocks only ask which records share a key)."""
+    if record_type != ACCOUNT:
+        own_keys = matching.contact_match_keys(features)
+        known = set(own_keys)
+        return own_keys, [
+            k for k in matching.contact_match_keys(features, probe=True) if k not in known
+        ]
+    # matching.account_match_keys with and without probe=True, made together: each name's
+    # key, the halves of its own length, its words sorted; the halves of the lengths two
+    # characters either side only probe.
+    stored: list[str] = []
+    probe: list[str] = []
+    half = matching._half
+    for name in features.names:
+        key = name.key
+        size = len(key)
+        stored.append("n:" + key)
+        own = half(size) if size >= 4 else 0
+        if own:
+            stored += ("a:" + key[:own], "z:" + key[-own:])
+        if " " in name.words:
+            stored.append("s:" + "".join(sorted(name.words.split())))
+        for k in {half(length) for length in range(max(4, size - 2), size + 3)}:
+            if k != own:
+                probe += ("a:" + key[:k], "z:" + key[-k:])
+    if features.tax_id:
+        stored.append("x:" + features.tax_id)
+    stored += ["p:" + p for p in features.phones]
+    stored += ["e:" + e for e in features.emails]
+    stored += ["d:" + d for d in features.email_domains]
+    if features.website:
+        stored.append("w:" + features.website)
+    if any(len(k) > 300 for k in stored) or any(len(k) > 300 for k in probe):
+        stored = [k[:300] for k in stored]
+        probe = [k[:300] for k in probe]
     known = set(stored)
-    if record_type == ACCOUNT:
-        # An account probes with more name halves than it stores and nothing else: only those
-        # are computed again (the same as ``keys(features, probe=True)`` less ``stored``).
-        halves = (
-            k[:300] for name in features.names for k in matching._name_keys(name.key, probe=True)
-        )
-        return stored, [k for k in dict.fromkeys(halves) if k not in known]
-    return stored, [k for k in keys(features, probe=True) if k not in known]
+    if len(known) < len(stored):  # two names with one key or one half
+        stored = list(dict.fromkeys(stored))
+    return stored, [k for k in dict.fromkeys(probe) if k not in known]
 
 
 def _code(row: Mapping[str, Any]) -> str:

@@ -27,7 +27,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -75,9 +75,8 @@ CONTACT_MATCH_FIELDS = frozenset(
 DEFAULT_THRESHOLDS = {"block": 0.9, "warn": 0.75}
 
 
-@dataclass(frozen=True)
-class Features:
-    """What a record is compared on, normalised."""
+class Features(NamedTuple):
+    """What a record is compared on, normalised (a tuple: a batch makes one per record)."""
 
     names: tuple[NameParts, ...] = ()
     tax_id: str = ""
