@@ -231,12 +231,17 @@ def test_oversized_blocks_are_walked_not_compared_all_against_all() -> None:
     assert result.stats.candidate_pairs < len(rows) * (len(rows) - 1) // 2 // 4
 
 
-def test_workers_give_the_same_clusters() -> None:
+def test_workers_give_the_same_clusters(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(3)
-    rows = [_random_account(rng) for _ in range(300)]
+    rows = [_varied_account(rng) for _ in range(300)]
     ids = [f"r{i}" for i in range(len(rows))]
-    one = cluster_records("account", ids, rows, workers=1)
-    two = cluster_records("account", ids, rows, workers=2)
+    one = cluster_records("account", ids, rows, workers=1, max_block=5, window=2)
+    # every stage in two processes, however small the input
+    monkeypatch.setattr(batch, "PARALLEL_MIN_RECORDS", 0)
+    monkeypatch.setattr(batch, "PARALLEL_MIN_PAIRS", 0)
+    two = cluster_records("account", ids, rows, workers=2, max_block=5, window=2)
+    assert one.stats.candidate_pairs == two.stats.candidate_pairs
+    assert one.stats.oversized_blocks == two.stats.oversized_blocks > 0
     assert one.cluster_of == two.cluster_of
     assert sorted(one.pairs) == sorted(two.pairs)
     assert two.stats.workers == 2
@@ -581,7 +586,7 @@ def test_walk_order_is_what_the_block_is_about() -> None:
             expected = _sort_key_by_definition(kind, value, feat)
             assert batch._sort_key(kind, value, names, feat.branch) == expected
             # as the walk asks for it: by the key's hash, the block's text found from a member
-            assert sort_keys(hash(key), [record]) == [expected]
+            assert sort_keys(hash(key), [record]) == ["\0".join(expected)]
 
 
 def _pairs_by_definition(

@@ -53,10 +53,12 @@ from numpy.typing import NDArray
 from accord.dataquality import matching
 from accord.dataquality.candidates import (
     IDENTIFIERS,
+    Candidates,
     Columns,
     Prefilter,
     candidate_pairs,
     identifier_row,
+    merge_candidates,
     pair_codes,
 )
 from accord.dataquality.matching import Features, Rules
@@ -312,6 +314,7 @@ class _FeatureChunk:
     words: list[list[str]]
     branches: list[str]
     identifiers: NDArray[np.int64]  # per record: candidates.identifier_row
+    codes: list[str]  # per record: its customer code, "" for none
 
 
 def _features_chunk(bounds: tuple[int, int]) -> _FeatureChunk:
@@ -325,9 +328,12 @@ def _features_chunk(bounds: tuple[int, int]) -> _FeatureChunk:
     words: list[list[str]] = [[] for _ in range(NAME_SLOTS)]
     branches: list[str] = []
     identifiers: list[tuple[int, ...]] = []
+    codes: list[str] = []
     slots = list(zip(names, words, strict=True))
     for i in range(start, end):
-        feat = record_features(record_type, rows[i])
+        row = rows[i]
+        feat = record_features(record_type, row)
+        codes.append(_code(row))
         stored, probe = record_keys(record_type, feat)
         packed.append(_pack(feat))
         hashes += map(hash, stored)
@@ -354,6 +360,7 @@ def _features_chunk(bounds: tuple[int, int]) -> _FeatureChunk:
         words,
         branches,
         np.array(identifiers, dtype=np.int64).reshape(-1, IDENTIFIERS),
+        codes,
     )
 
 
@@ -366,6 +373,7 @@ class _Features:
         self.words: list[list[str]] = [[""] * records for _ in range(NAME_SLOTS)]
         self.branches: list[str] = [""] * records
         self.identifiers = np.zeros((records, IDENTIFIERS), dtype=np.int64)
+        self.codes: list[str] = [""] * records
         self.key_parts: list[tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.bool_]]] = []
 
     def add(self, chunk: _FeatureChunk) -> None:
@@ -376,6 +384,7 @@ class _Features:
             self.words[slot][start:end] = chunk.words[slot]
         self.branches[start:end] = chunk.branches
         self.identifiers[start:end] = chunk.identifiers
+        self.codes[start:end] = chunk.codes
         self.key_parts.append((chunk.key_records, chunk.key_hashes, chunk.key_stored))
 
     def keys(self) -> tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.bool_]]:
@@ -511,20 +520,22 @@ class _SortKeys:
         self.branches = branches
         self.blocks: dict[int, tuple[str, str]] = {}
 
-    def __call__(self, block_hash: int, records: Sequence[int]) -> list[tuple[str, str]]:
+    def __call__(self, block_hash: int, records: Sequence[int]) -> list[str]:
+        """:func:`_sort_key` of each record, its two parts joined by NUL (which no key or
+        branch holds): strings sort as the pairs do, and faster."""
         kind, value = self.blocks.get(block_hash) or self._block(block_hash, records[0])
         names, branches = self.names, self.branches
         first, second = names[0], names[1]
-        # What _sort_key gives, without building each record's list of names where the first
-        # name alone decides: blocks not about a name half, and records with one name.
+        # Without building each record's list of names where the first name alone decides:
+        # blocks not about a name half, and records with one name.
         if kind == "x":
-            return [(branches[r], first[r]) for r in records]
+            return [branches[r] + "\0" + first[r] for r in records]
         if kind not in ("a", "z"):
-            return [(first[r], branches[r]) for r in records]
+            return [first[r] + "\0" + branches[r] for r in records]
         return [
-            _sort_key(kind, value, [s[r] for s in names if s[r]], branches[r])
+            "\0".join(_sort_key(kind, value, [s[r] for s in names if s[r]], branches[r]))
             if second[r]
-            else ((first[r][::-1] if kind == "z" else first[r]), branches[r])
+            else (first[r][::-1] if kind == "z" else first[r]) + "\0" + branches[r]
             for r in records
         ]
 
@@ -535,6 +546,25 @@ class _SortKeys:
         key = next(k for k in (*stored, *probe) if hash(k) == block_hash)
         found = self.blocks[block_hash] = (_kind(key), key.rsplit(":", 1)[-1])
         return found
+
+
+def _candidates_part(bounds: tuple[int, int]) -> Candidates:
+    """The candidate pairs of the blocks whose hash falls in share ``bounds[0]``."""
+    part = bounds[0]
+    key_records, key_hashes, key_stored = _SHARED["keys"]
+    parts: int = _SHARED["parts"]
+    if parts > 1:
+        mine = key_hashes % parts == part
+        key_records, key_hashes, key_stored = key_records[mine], key_hashes[mine], key_stored[mine]
+    return candidate_pairs(
+        key_records,
+        key_hashes,
+        key_stored,
+        records=_SHARED["records"],
+        max_block=_SHARED["max_block"],
+        window=_SHARED["window"],
+        sort_keys=_SHARED["sort_keys"],
+    )
 
 
 Matched = tuple[int, int, float, tuple[str, ...]]
@@ -666,19 +696,29 @@ def _cluster_records(
 
     # 2. blocks and candidate pairs; records with one customer code are one record
     packed = found.packed
-    found_pairs = candidate_pairs(
-        *found.keys(),
+    # Each worker takes the blocks of its share of the key hashes (a block is one hash, so
+    # it is whole in one share); a pair two blocks give may come from both.
+    parts = workers if n >= PARALLEL_MIN_RECORDS else 1
+    _SHARED.update(
+        keys=found.keys(),
+        parts=parts,
         records=max(n, 1),
         max_block=max_block,
         window=window,
         sort_keys=_SortKeys(record_type, packed, found.names, found.branches),
     )
+    try:
+        found_pairs = merge_candidates(
+            list(_run(_candidates_part, _chunks(parts, 1), parts, None, "blocking", parts)),
+            records=max(n, 1),
+        )
+    finally:
+        _SHARED.clear()
     stats.blocks = found_pairs.blocks
     stats.oversized_blocks = found_pairs.oversized_blocks
     matched: list[Matched] = []
     by_code: dict[str, list[int]] = {}
-    for i, row in enumerate(rows):
-        code = _code(row)
+    for i, code in enumerate(found.codes):
         if code:
             by_code.setdefault(code, []).append(i)
     for members in by_code.values():

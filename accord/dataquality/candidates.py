@@ -100,7 +100,8 @@ class Columns:
 
 # --- candidate pairs ----------------------------------------------------------------------
 
-# For a large block: the sort keys of the records given (the block's hash, record indexes).
+# For a large block: the sort keys of the records given (the block's hash, record indexes),
+# strings or anything else that sorts.
 SortKeys = Callable[[int, Sequence[int]], list[Any]]
 
 
@@ -175,14 +176,15 @@ def candidate_pairs(
         block_members = members[start : start + size].tolist()
         key = int(block_hash[block])
         sorted_on = sort_keys(key, block_members)
-        ranked = sorted(zip(sorted_on, block_members, strict=True))
-        ranked_members = np.array([m for _k, m in ranked], dtype=np.int64)
+        # a stable sort: records with one sort key stay in record order
+        ranking = sorted(range(size), key=sorted_on.__getitem__)
+        ranked_members = members[start : start + size][ranking]
         for d in range(1, window + 1):
             lefts.append(ranked_members[:-d])
             rights.append(ranked_members[d:])
         probes = probes_of.get(block)
         if probes:
-            ranked_keys = [k for k, _m in ranked]
+            ranked_keys = [sorted_on[i] for i in ranking]
             positions = np.array(
                 [bisect_left(ranked_keys, k) for k in sort_keys(key, probes)], dtype=np.int64
             )
@@ -196,13 +198,28 @@ def candidate_pairs(
     left = np.concatenate([np.asarray(x, dtype=np.int64) for x in lefts]) if lefts else _none()
     right = np.concatenate([np.asarray(x, dtype=np.int64) for x in rights]) if rights else _none()
     low, high = np.minimum(left, right), np.maximum(left, right)
-    codes = np.sort((low * records + high)[low != high])
-    codes = codes[np.flatnonzero(np.diff(codes, prepend=-1))]  # each pair once
     return Candidates(
-        left=codes // records,
-        right=codes % records,
+        *_each_once((low * records + high)[low != high], records),
         blocks=int((block_size > 1).sum()),
         oversized_blocks=len(oversized),
+    )
+
+
+def _each_once(codes: Ints, records: int) -> tuple[Ints, Ints]:
+    codes = np.sort(codes)
+    codes = codes[np.flatnonzero(np.diff(codes, prepend=-1))]
+    return codes // records, codes % records
+
+
+def merge_candidates(parts: Sequence[Candidates], *, records: int) -> Candidates:
+    """The pairs of candidate sets found for disjoint sets of blocks, each pair once."""
+    if len(parts) == 1:
+        return parts[0]
+    codes = np.concatenate([pair_codes(p.left, p.right, records) for p in parts])
+    return Candidates(
+        *_each_once(codes, records),
+        blocks=sum(p.blocks for p in parts),
+        oversized_blocks=sum(p.oversized_blocks for p in parts),
     )
 
 
