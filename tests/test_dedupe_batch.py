@@ -253,7 +253,7 @@ def test_progress_is_reported_per_stage() -> None:
     ids = [str(r.pop("id")) for r in rows]
     cluster_records("account", ids, rows, progress=lambda *a: seen.append(a))
     assert ("features", len(rows), len(rows)) in seen
-    # the pairs stage counts the pairs it scores one by one
+    # the pairs stage counts the candidate pairs it has been through
     pairs = [(done, total) for stage, done, total in seen if stage == "pairs"]
     assert pairs[0] == (0, pairs[-1][1])
     assert pairs[-1][0] == pairs[-1][1] > 0

@@ -82,9 +82,9 @@ WINDOW = 3
 # Below this many records the work is not worth forking for.
 PARALLEL_MIN_RECORDS = 20_000
 CHUNK = 5_000
-# Pairs per prefilter pass (bounds the memory of its columns), and per scoring task.
-PREFILTER_CHUNK = 1_000_000
-SCORE_CHUNK = 5_000
+# Candidate pairs per scoring task (the prefilter's columns for them, then the exact score
+# of those it lets through), and below how many the work is not worth forking for.
+SCORE_CHUNK = 100_000
 PARALLEL_MIN_PAIRS = 20_000
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
@@ -570,14 +570,16 @@ def _candidates_part(bounds: tuple[int, int]) -> Candidates:
 Matched = tuple[int, int, float, tuple[str, ...]]
 
 
-def _score_chunk(bounds: tuple[int, int]) -> list[Matched]:
-    """The pairs ``start..end`` of those the prefilter let through, scored exactly; those
-    at or above the block threshold, with their reasons."""
+def _score_chunk(bounds: tuple[int, int]) -> tuple[list[Matched], int]:
+    """Candidate pairs ``start..end``: the prefilter on them as columns, then the pairs it
+    lets through scored exactly; those at or above the block threshold, with their reasons,
+    and how many were scored exactly."""
     start, end = bounds
     packed: Sequence[tuple[Any, ...]] = _SHARED["packed"]
     rules: Rules = _SHARED["rules"]
-    left = _SHARED["left"][start:end].tolist()
-    right = _SHARED["right"][start:end].tolist()
+    prefilter: Prefilter = _SHARED["prefilter"]
+    left, right = _SHARED["left"][start:end], _SHARED["right"][start:end]
+    kept = prefilter.may_block(left, right, _SHARED["columns"])
     unpacked: dict[int, Features] = {}
 
     def feature(i: int) -> Features:
@@ -588,11 +590,11 @@ def _score_chunk(bounds: tuple[int, int]) -> list[Matched]:
 
     matched: list[Matched] = []
     block = rules.block
-    for a, b in zip(left, right, strict=True):
+    for a, b in zip(left[kept].tolist(), right[kept].tolist(), strict=True):
         value, reasons = matching.score(feature(a), feature(b), rules)
         if value >= block:
             matched.append((a, b, value, tuple(reasons)))
-    return matched
+    return matched, int(kept.sum())
 
 
 # --- the engine ---------------------------------------------------------------------------
@@ -739,27 +741,29 @@ def _cluster_records(
     stats.cpu_seconds["blocking"] = _cpu() - cpu
     cpu = _cpu()
 
-    # 3. the prefilter on whole columns, then the pairs it lets through one by one
-    columns = found.columns()
+    # 3. the prefilter on whole columns, then the pairs it lets through one by one (both in
+    # the workers, a slice of the candidates each time)
+    parallel = workers if len(left) >= PARALLEL_MIN_PAIRS else 1
+    _SHARED.update(
+        packed=packed,
+        rules=rules,
+        prefilter=Prefilter(rules, workers=1 if parallel > 1 else workers),
+        columns=found.columns(),
+        left=left,
+        right=right,
+    )
     del found
-    prefilter = Prefilter(rules, workers=workers)
-    kept = [
-        np.nonzero(prefilter.may_block(left[s:e], right[s:e], columns))[0] + s
-        for s, e in _chunks(len(left), PREFILTER_CHUNK)
-    ]
-    survivors = np.concatenate(kept) if kept else np.zeros(0, dtype=np.int64)
-    stats.exact_pairs = len(survivors)
-    _SHARED.update(packed=packed, rules=rules, left=left[survivors], right=right[survivors])
     try:
-        for found_matched in _run(
+        for found_matched, exact in _run(
             _score_chunk,
-            _chunks(len(survivors), SCORE_CHUNK),
-            workers if len(survivors) >= PARALLEL_MIN_PAIRS else 1,
+            _chunks(len(left), SCORE_CHUNK),
+            parallel,
             progress,
             "pairs",
-            len(survivors),
+            len(left),
         ):
             matched += found_matched
+            stats.exact_pairs += exact
     finally:
         _SHARED.clear()
     t3 = time.perf_counter()
