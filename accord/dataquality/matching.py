@@ -27,6 +27,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz
@@ -344,6 +345,26 @@ class Rules:
     block: float
     warn: float
 
+    @cached_property
+    def plan(
+        self,
+    ) -> tuple[tuple[Mapping[str, Any], ...], tuple[tuple[tuple[int, float], ...], ...]]:
+        """Each distinct condition once (what it asks: field, comparison, least similarity),
+        and each rule as its steps: which condition, with what weight."""
+        conditions: list[Mapping[str, Any]] = []
+        index: dict[tuple[Any, Any, Any], int] = {}
+        steps = []
+        for _name, rule in self.rules:
+            rule_steps = []
+            for cond in rule:
+                key = (cond.get("field"), cond.get("comparison"), cond.get("min_similarity"))
+                if key not in index:
+                    index[key] = len(conditions)
+                    conditions.append(cond)
+                rule_steps.append((index[key], float(cond.get("weight", 0))))
+            steps.append(tuple(rule_steps))
+        return tuple(conditions), tuple(steps)
+
 
 def rules_for(record_type: RecordType) -> Rules:
     """The active rules and thresholds of ``record_type`` (one query).
@@ -384,21 +405,22 @@ def score(probe: Features, cand: Features, rules: Rules) -> tuple[float, list[st
     matched: list[tuple[float, list[str]]] = []
     # Each condition once per pair, and the names compared once for all name conditions:
     # the batch dedupe scores hundreds of thousands of pairs with every rule.
-    held: dict[tuple[Any, Any, Any], tuple[float, str]] = {}
+    conditions, steps = rules.plan
+    answers: list[tuple[float, str] | None] = [None] * len(conditions)
     best_name = _UNSET
-    for _name, conditions in rules.rules:
+    for rule in steps:
         total, found = 0.0, []
-        for cond in conditions:
-            key = (cond.get("field"), cond.get("comparison"), cond.get("min_similarity"))
-            answer = held.get(key)
+        for index, weight in rule:
+            answer = answers[index]
             if answer is None:
-                if key[0] == "name" and best_name is _UNSET:
+                cond = conditions[index]
+                if best_name is _UNSET and cond.get("field") == "name":
                     best_name = _best_name(probe.names, cand.names)
-                answer = held[key] = _condition(cond, probe, cand, best_name)
+                answer = answers[index] = _condition(cond, probe, cand, best_name)
             sim, reason = answer
             if sim <= 0:
                 break
-            total += float(cond.get("weight", 0)) * sim
+            total += weight * sim
             if reason:
                 found.append(reason)
         else:
