@@ -669,3 +669,14 @@ def test_name_keys_are_what_adr_0005_says(prefix: str, probe: bool) -> None:
             assert matching._name_keys(key, prefix=prefix, probe=probe) == (
                 _name_keys_by_definition(key, prefix=prefix, probe=probe)
             )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["", "C1", "C2", "C3", "C10", "c1"]), max_size=40))
+def test_records_sharing_a_code_are_grouped_by_the_code(codes: list[str]) -> None:
+    expected: dict[str, list[int]] = {}
+    for i, code in enumerate(codes):
+        if code:
+            expected.setdefault(code, []).append(i)
+    found = batch._same_codes(codes)
+    assert sorted(found) == sorted(m for m in expected.values() if len(m) > 1)

@@ -312,6 +312,7 @@ class _FeatureChunk:
     key_stored: NDArray[np.bool_]
     names: list[list[str]]  # per name slot, per record: the name key ("" for none)
     words: list[list[str]]
+    name_shapes: NDArray[np.int32]  # per record and slot: the key's length, words > 1
     branches: list[str]
     identifiers: NDArray[np.int64]  # per record: candidates.identifier_row
     codes: list[str]  # per record: its customer code, "" for none
@@ -329,6 +330,7 @@ def _features_chunk(bounds: tuple[int, int]) -> _FeatureChunk:
     branches: list[str] = []
     identifiers: list[tuple[int, ...]] = []
     codes: list[str] = []
+    shapes: list[int] = []
     slots = list(zip(names, words, strict=True))
     for i in range(start, end):
         row = rows[i]
@@ -342,11 +344,14 @@ def _features_chunk(bounds: tuple[int, int]) -> _FeatureChunk:
         record_names = feat.names
         for slot, (slot_names, slot_words) in enumerate(slots):
             if slot < len(record_names):
-                slot_names.append(record_names[slot].key)
-                slot_words.append(record_names[slot].words)
+                name = record_names[slot]
+                slot_names.append(name.key)
+                slot_words.append(name.words)
+                shapes += (len(name.key), " " in name.words)
             else:
                 slot_names.append("")
                 slot_words.append("")
+                shapes += (0, False)
         branches.append(feat.branch)
         identifiers.append(identifier_row(feat))
     per_record = np.array(counts, dtype=np.int64).reshape(-1, 2)
@@ -358,6 +363,7 @@ def _features_chunk(bounds: tuple[int, int]) -> _FeatureChunk:
         np.repeat(np.tile(np.array([True, False]), end - start), per_record.ravel()),
         names,
         words,
+        np.array(shapes, dtype=np.int32).reshape(-1, NAME_SLOTS, 2),
         branches,
         np.array(identifiers, dtype=np.int64).reshape(-1, IDENTIFIERS),
         codes,
@@ -373,6 +379,7 @@ class _Features:
         self.words: list[list[str]] = [[""] * records for _ in range(NAME_SLOTS)]
         self.branches: list[str] = [""] * records
         self.identifiers = np.zeros((records, IDENTIFIERS), dtype=np.int64)
+        self.name_shapes = np.zeros((records, NAME_SLOTS, 2), dtype=np.int32)
         self.codes: list[str] = [""] * records
         self.key_parts: list[tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.bool_]]] = []
 
@@ -384,6 +391,7 @@ class _Features:
             self.words[slot][start:end] = chunk.words[slot]
         self.branches[start:end] = chunk.branches
         self.identifiers[start:end] = chunk.identifiers
+        self.name_shapes[start:end] = chunk.name_shapes
         self.codes[start:end] = chunk.codes
         self.key_parts.append((chunk.key_records, chunk.key_hashes, chunk.key_stored))
 
@@ -403,6 +411,8 @@ class _Features:
             identifiers=self.identifiers,
             names=[np.array(slot, dtype=object) for slot in self.names],
             words=[np.array(slot, dtype=object) for slot in self.words],
+            lengths=[self.name_shapes[:, slot, 0].copy() for slot in range(NAME_SLOTS)],
+            spaced=[self.name_shapes[:, slot, 1] > 0 for slot in range(NAME_SLOTS)],
         )
 
 
@@ -546,6 +556,27 @@ class _SortKeys:
         key = next(k for k in (*stored, *probe) if hash(k) == block_hash)
         found = self.blocks[block_hash] = (_kind(key), key.rsplit(":", 1)[-1])
         return found
+
+
+def _same_codes(codes: Sequence[str]) -> list[list[int]]:
+    """The records that share a customer code, in groups of two or more (in record order).
+
+    Most codes are unique: their hashes are sorted as an array, and only the records whose
+    hash comes up more than once are grouped by the code itself.
+    """
+    hashes = np.fromiter((hash(c) if c else 0 for c in codes), np.int64, len(codes))
+    records = np.flatnonzero(hashes)
+    records = records[np.argsort(hashes[records], kind="stable")]
+    ordered = hashes[records]
+    repeated = np.zeros(len(ordered), dtype=np.bool_)
+    if len(ordered) > 1:
+        same = ordered[1:] == ordered[:-1]
+        repeated[1:] |= same
+        repeated[:-1] |= same
+    groups: dict[str, list[int]] = {}
+    for record in sorted(records[repeated].tolist()):
+        groups.setdefault(codes[record], []).append(record)
+    return [members for members in groups.values() if len(members) > 1]
 
 
 def _candidates_part(bounds: tuple[int, int]) -> Candidates:
@@ -719,11 +750,7 @@ def _cluster_records(
     stats.blocks = found_pairs.blocks
     stats.oversized_blocks = found_pairs.oversized_blocks
     matched: list[Matched] = []
-    by_code: dict[str, list[int]] = {}
-    for i, code in enumerate(found.codes):
-        if code:
-            by_code.setdefault(code, []).append(i)
-    for members in by_code.values():
+    for members in _same_codes(found.codes):
         for x, a in enumerate(members):
             matched += ((a, b, 1.0, ("same customer code",)) for b in members[x + 1 :])
     left, right = found_pairs.left, found_pairs.right

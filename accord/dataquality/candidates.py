@@ -92,10 +92,8 @@ class Columns:
     identifiers: NDArray[np.int64]  # (records, IDENTIFIERS)
     names: list[NDArray[np.object_]]  # per name slot: the name keys ("" where none)
     words: list[NDArray[np.object_]]  # per name slot: the names' words
-
-    def __post_init__(self) -> None:
-        self.lengths = [np.fromiter(map(len, k), np.int32, len(k)) for k in self.names]
-        self.spaced = [np.fromiter((" " in w for w in ws), np.bool_, len(ws)) for ws in self.words]
+    lengths: list[NDArray[np.int32]]  # per name slot: the key's length (0: no name)
+    spaced: list[NDArray[np.bool_]]  # per name slot: whether the words are several
 
 
 # --- candidate pairs ----------------------------------------------------------------------
