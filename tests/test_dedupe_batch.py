@@ -16,7 +16,7 @@ from accord.core.thai import tax_id_with_check_digit
 from accord.dataquality import batch, candidates, matching
 from accord.dataquality.batch import ClusterFound, cluster_records, default_rules
 from accord.dataquality.models import MatchRule, MatchThreshold, RecordType
-from accord.dataquality.normalize import phones_e164
+from accord.dataquality.normalize import NameParts, phones_e164
 
 TAX = tax_id_with_check_digit("010555123456")
 TAX_2 = tax_id_with_check_digit("010555765432")
@@ -515,8 +515,21 @@ def test_features_travel_between_processes_unchanged() -> None:
     rng = random.Random(9)
     for _ in range(200):
         for record_type, make in (("account", _varied_account), ("contact", _varied_contact)):
-            feat = batch.record_features(record_type, make(rng))
+            row = make(rng)
+            if record_type == "account" and rng.random() < 0.3:
+                row |= {"name_th": "บริษัท สยามน้ำทอง จำกัด สาขา 2", "name_en": _varied_name(rng)}
+            feat = batch.record_features(record_type, row)
+            assert isinstance(batch._pack(feat), str)
             assert batch._unpack(batch._pack(feat)) == feat
+    # values holding the characters that mark the packing's parts travel as a tuple
+    for odd in (
+        matching.Features(emails=frozenset({"a\x1eb@siam.co.th", "c@siam.co.th"})),
+        matching.Features(names=(NameParts("siam", "siam", None, "\x1c"),)),
+        matching.Features(website="siam\x1f.co.th", phones=frozenset({""})),
+        matching.Features(names=(NameParts("siam", "si am", "", None),)),
+    ):
+        assert not isinstance(batch._pack(odd), str)
+        assert batch._unpack(batch._pack(odd)) == odd
 
 
 def test_the_collector_is_left_as_it_was() -> None:
