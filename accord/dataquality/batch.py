@@ -214,34 +214,11 @@ def phones(value: str) -> list[str]:
     return phones_e164(value)
 
 
-_PHONE_FIELDS = frozenset({"phone", "mobile"})
-
-
 def record_features(record_type: str, row: Mapping[str, Any]) -> Features:
     """:func:`matching.account_features` / :func:`matching.contact_features` of one row."""
-
-    def get(name: str) -> Any:
-        return "" if name in _PHONE_FIELDS else row.get(name)
-
     if record_type == ACCOUNT:
-        found = matching.account_features(get)
-        numbers = phones(_str(row.get("phone")))
-    else:
-        found = matching.contact_features(get)
-        numbers = phones(_str(row.get("phone"))) + phones(_str(row.get("mobile")))
-    if not numbers:
-        return found
-    # dataclasses.replace(found, phones=…), without its per-call introspection
-    return Features(
-        found.names,
-        found.tax_id,
-        found.branch,
-        frozenset(numbers),
-        found.emails,
-        found.email_domains,
-        found.website,
-        found.account,
-    )
+        return matching.account_features(row.get, phones=phones)
+    return matching.contact_features(row.get, phones=phones)
 
 
 def _str(value: Any) -> str:
@@ -262,19 +239,17 @@ def record_keys(record_type: str, features: Features) -> tuple[list[str], list[s
     # characters either side only probe.
     stored: list[str] = []
     probe: list[str] = []
-    half = matching._half
     for name in features.names:
         key = name.key
         size = len(key)
         stored.append("n:" + key)
-        own = half(size) if size >= 4 else 0
+        own, others = _halves(size)
         if own:
             stored += ("a:" + key[:own], "z:" + key[-own:])
+        for k in others:
+            probe += ("a:" + key[:k], "z:" + key[-k:])
         if " " in name.words:
             stored.append("s:" + "".join(sorted(name.words.split())))
-        for k in {half(length) for length in range(max(4, size - 2), size + 3)}:
-            if k != own:
-                probe += ("a:" + key[:k], "z:" + key[-k:])
     if features.tax_id:
         stored.append("x:" + features.tax_id)
     stored += ["p:" + p for p in features.phones]
@@ -282,13 +257,29 @@ def record_keys(record_type: str, features: Features) -> tuple[list[str], list[s
     stored += ["d:" + d for d in features.email_domains]
     if features.website:
         stored.append("w:" + features.website)
-    if any(len(k) > 300 for k in stored) or any(len(k) > 300 for k in probe):
+    if max(map(len, stored), default=0) > 300:  # a half is at most 8 characters
         stored = [k[:300] for k in stored]
-        probe = [k[:300] for k in probe]
     known = set(stored)
     if len(known) < len(stored):  # two names with one key or one half
         stored = list(dict.fromkeys(stored))
     return stored, [k for k in dict.fromkeys(probe) if k not in known]
+
+
+def _name_halves(size: int) -> tuple[int, tuple[int, ...]]:
+    """For a name key of ``size`` characters: the size of the halves it is stored under (0:
+    none), and the other sizes it probes with (those of keys two characters shorter to two
+    longer, as :func:`matching._name_keys` makes them)."""
+    half = matching._half
+    own = half(size) if size >= 4 else 0
+    others = {half(length) for length in range(max(4, size - 2), size + 3)} - {own}
+    return own, tuple(sorted(others))
+
+
+_HALVES = [_name_halves(size) for size in range(64)]
+
+
+def _halves(size: int) -> tuple[int, tuple[int, ...]]:
+    return _HALVES[size] if size < 64 else _name_halves(size)
 
 
 def _code(row: Mapping[str, Any]) -> str:
@@ -430,30 +421,40 @@ Packed = str | tuple[Any, ...]
 
 
 def _pack(feat: Features) -> Packed:
-    names = feat.names
-    sets = (feat.phones, feat.emails, feat.email_domains)
+    parts = []
+    nones = 0
+    for n in feat.names:
+        form, branch = n.legal_form, n.branch
+        if form == "" or branch == "":
+            return tuple(feat)
+        if form is None:
+            form, nones = _NONE, nones + 1
+        if branch is None:
+            branch, nones = _NONE, nones + 1
+        parts.append(f"{n.key}{_PART}{n.words}{_PART}{form}{_PART}{branch}")
+    phones_, emails, domains = feat.phones, feat.emails, feat.email_domains
+    if "" in phones_ or "" in emails or "" in domains:
+        return tuple(feat)
     text = _FIELD.join(
         (
-            _ITEM.join(
-                _PART.join((n.key, n.words, n.legal_form or _NONE, n.branch or _NONE))
-                for n in names
-            ),
+            _ITEM.join(parts),
             feat.tax_id,
             feat.branch,
-            *(_ITEM.join(values) for values in sets),
+            _ITEM.join(phones_),
+            _ITEM.join(emails),
+            _ITEM.join(domains),
             feat.website,
             feat.account,
         )
     )
-    items = max(0, len(names) - 1) + sum(max(0, len(values) - 1) for values in sets)
-    nones = sum((n.legal_form is None) + (n.branch is None) for n in names)
+    # Every mark in the text is one put there, or a value held one: send the tuple then.
+    items = len(parts) + len(phones_) + len(emails) + len(domains)
+    items -= bool(parts) + bool(phones_) + bool(emails) + bool(domains)
     if (
         text.count(_FIELD) == 7
         and text.count(_ITEM) == items
-        and text.count(_PART) == 3 * len(names)
+        and text.count(_PART) == 3 * len(parts)
         and text.count(_NONE) == nones
-        and all("" not in values for values in sets)
-        and all(n.legal_form != "" and n.branch != "" for n in names)
     ):
         return text
     return tuple(feat)
