@@ -204,7 +204,8 @@ def candidate_pairs(
 
 
 def _each_once(codes: Ints, records: int) -> tuple[Ints, Ints]:
-    codes = np.sort(codes)
+    # stable: a merge of sorted runs (each share's pairs) is a merge, not a new sort
+    codes = np.sort(codes, kind="stable")
     codes = codes[np.flatnonzero(np.diff(codes, prepend=-1))]
     return codes // records, codes % records
 
