@@ -346,9 +346,11 @@ class Prefilter:
 
     def name_bound(self, left: Ints, right: Ints, columns: Columns) -> NDArray[np.float64]:
         """At least the best :func:`~accord.dataquality.matching.name_similarity` of each
-        pair's names: 1 for the same key; 0.95 for keys of one length whose words sort alike;
-        0.92 for keys of five characters or more one edit apart; else the ratio (the caps that
-        function puts on it only lower it)."""
+        pair's names: 1 for the same key; for keys of five characters or more one edit apart
+        the ratio or 0.92, whichever is higher; for words that sort alike (keys of one length)
+        that or 0.95; anything else is a near miss, the ratio capped at
+        :data:`~accord.dataquality.matching.NEAR_MISS_CAP` (the cap for numbers that differ
+        only lowers it further)."""
         bound = np.zeros(len(left), dtype=np.float64)
         slots = range(len(columns.names))
         for i in slots:
@@ -359,8 +361,9 @@ class Prefilter:
                     continue
                 a, b = left[at], right[at]
                 keys_a, keys_b = columns.names[i][a], columns.names[j][b]
-                found = self._scores(keys_a, keys_b, fuzz.ratio) / 100
-                same = found >= 1.0
+                ratio = self._scores(keys_a, keys_b, fuzz.ratio) / 100
+                same = ratio >= 1.0
+                found = np.where(same, 1.0, np.minimum(ratio, matching.NEAR_MISS_CAP))
                 len_a, len_b = columns.lengths[i][a], columns.lengths[j][b]
                 reorder = np.nonzero(
                     ~same & (len_a == len_b) & (columns.spaced[i][a] | columns.spaced[j][b])
@@ -375,7 +378,7 @@ class Prefilter:
                         == 100
                     )
                     hits = reorder[sorted_alike]
-                    found[hits] = np.maximum(found[hits], 0.95)
+                    found[hits] = np.maximum(ratio[hits], 0.95)
                 near = np.nonzero(
                     ~same & (np.minimum(len_a, len_b) >= 5) & (np.abs(len_a - len_b) <= 1)
                 )[0]
@@ -392,7 +395,7 @@ class Prefilter:
                         <= 1
                     )
                     hits = near[one_edit]
-                    found[hits] = np.maximum(found[hits], 0.92)
+                    found[hits] = np.maximum(found[hits], np.maximum(ratio[hits], 0.92))
                 bound[at] = np.maximum(bound[at], found)
         return bound
 
