@@ -841,13 +841,18 @@ def _cluster_records(
         ra, rb = _find(parent, a), _find(parent, b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)  # the root is the cluster's first record
-    cluster_of = [_find(parent, i) for i in range(n)]
+    # a record in no pair is its own root; only the others are looked up
+    joined = sorted({i for pair in unique for i in pair})
+    for i in joined:
+        parent[i] = _find(parent, i)
+    cluster_of = parent
     pairs: list[Pair] = [
         (ids[a], ids[b], value, reasons)
         for (a, b), (_a, _b, value, reasons) in sorted(unique.items())
     ]
     sizes: dict[int, int] = {}
-    for root in cluster_of:
+    for i in joined:
+        root = cluster_of[i]
         sizes[root] = sizes.get(root, 0) + 1
     stats.matched_pairs = len(pairs)
     stats.clusters = sum(1 for s in sizes.values() if s > 1)

@@ -145,7 +145,10 @@ def account_features(get: Getter, *, phones: PhoneParser = phones_e164) -> Featu
     """
     names: list[NameParts] = []
     for name in ("legal_name", "name_th", "name_en"):
-        parts = company_name(_text(get, name))
+        value = get(name)
+        if not value or not isinstance(value, str):  # most accounts have one name
+            continue
+        parts = company_name(value)
         if parts.key and all(parts.key != n.key for n in names):
             names.append(parts)
     email = email_address(_text(get, "email"))

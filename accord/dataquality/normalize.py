@@ -399,7 +399,9 @@ _SECOND_LEVEL_SUFFIXES = frozenset(
 
 def registrable_domain(host: str) -> str:
     """``www.shop.siamtrading.co.th`` → ``siamtrading.co.th``."""
-    host = fold(host).strip(".").removeprefix("www.")
+    # fold() of ASCII text, without its Unicode steps (hosts are nearly always ASCII)
+    host = " ".join(host.lower().split()) if host.isascii() else fold(host)
+    host = host.strip(".").removeprefix("www.")
     labels = [label for label in host.split(".") if label]
     if len(labels) < 2:
         return host
