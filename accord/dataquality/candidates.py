@@ -142,13 +142,12 @@ def candidate_pairs(
     lefts: list[Ints] = []
     rights: list[Ints] = []
 
-    # small blocks: every pair (members are in record order within a block)
-    small = size_of_row <= max_block
-    largest_small = int(block_size[block_size <= max_block].max(initial=0))
-    for d in range(1, largest_small):
-        same = (hashes[:-d] == hashes[d:]) & small[d:]
-        lefts.append(members[:-d][same])
-        rights.append(members[d:][same])
+    # small blocks: every pair, each row with the rows after it in its block
+    rows_after = np.repeat(block_start + block_size, block_size) - np.arange(len(hashes)) - 1
+    rows_after[size_of_row > max_block] = 0
+    later, row = _expand(np.arange(1, len(hashes) + 1), rows_after)
+    lefts.append(members[row])
+    rights.append(members[later])
 
     # probe-only keys: the block they would meet
     probe_hashes = key_hashes[~stored]
