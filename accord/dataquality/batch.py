@@ -29,11 +29,11 @@ CSV file at once. It reuses every piece of the real-time check
    is no evidence at all).
 4. **Clusters** — union-find over the pairs at or above the block threshold.
 
-Pure functions over plain dicts, no ORM; on large inputs the feature and scoring stages run
-in forked worker processes (``workers``), which share the parent's data copy-on-write
-(features come back from them as plain tuples, which pickle faster than the dataclasses,
-and as the columns the prefilter reads). The cyclic garbage collector is off while a batch
-runs: everything it would walk lives to the end.
+Pure functions over plain dicts, no ORM; on large inputs the features, the blocks and the
+scores are computed in forked worker processes (``workers``), which share the parent's data
+copy-on-write (a record's features come back from them as one string, :func:`_pack`, and as
+the columns the prefilter reads). The cyclic garbage collector is off while a batch runs:
+everything it would walk lives to the end.
 """
 
 from __future__ import annotations
