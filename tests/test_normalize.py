@@ -385,3 +385,11 @@ def _host_by_urlsplit(text: str) -> str:
 )
 def test_url_host_reads_a_plain_address_as_urlsplit_does(text: str) -> None:
     assert normalize.url_host(text) == _host_by_urlsplit(text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(max_size=40))
+def test_spaced_tokens_are_squeezed_already(text: str) -> None:
+    # company_name joins the tokens instead of squeezing the words: the same thing
+    tokens = normalize._spaced(normalize.fold(text)).split()
+    assert normalize.squeeze(" ".join(tokens)) == "".join(tokens)

@@ -297,11 +297,14 @@ def company_name(value: str) -> NameParts:
     text, branch = _strip_branch(text)
     tokens, form = _strip_english_forms(_spaced(text).split())
     words = " ".join(tokens)
-    key, thai_form = _strip_thai_forms(squeeze(words))
+    # _spaced leaves only letters, marks and digits in a token: squeezing the words is
+    # joining the tokens
+    key, thai_form = _strip_thai_forms("".join(tokens))
     if thai_form:
         form = _stronger(form, thai_form)
-        words = " ".join(t for t in tokens if t not in _THAI_FORM_WORDS)
-        if squeeze(words) != key:  # the form was written into a word: no word boundaries
+        kept = [t for t in tokens if t not in _THAI_FORM_WORDS]
+        words = " ".join(kept)
+        if "".join(kept) != key:  # the form was written into a word: no word boundaries
             words = key
     if not key:  # a name that is nothing but a legal form or branch wording
         key = squeeze(_spaced(fold(value)))
