@@ -333,16 +333,26 @@ def _features_chunk(bounds: tuple[int, int]) -> _FeatureChunk:
         hashes += map(hash, probe)
         counts += (len(stored), len(probe))
         record_names = feat.names
-        for slot, (slot_names, slot_words) in enumerate(slots):
-            if slot < len(record_names):
-                name = record_names[slot]
-                slot_names.append(name.key)
-                slot_words.append(name.words)
-                shapes += (len(name.key), " " in name.words)
-            else:
+        if len(record_names) == 1:  # most records: their one name, the other slots empty
+            name = record_names[0]
+            names[0].append(name.key)
+            words[0].append(name.words)
+            shapes += (len(name.key), " " in name.words)
+            for slot_names, slot_words in slots[1:]:
                 slot_names.append("")
                 slot_words.append("")
-                shapes += (0, False)
+            shapes += _EMPTY_SLOTS
+        else:
+            for slot, (slot_names, slot_words) in enumerate(slots):
+                if slot < len(record_names):
+                    name = record_names[slot]
+                    slot_names.append(name.key)
+                    slot_words.append(name.words)
+                    shapes += (len(name.key), " " in name.words)
+                else:
+                    slot_names.append("")
+                    slot_words.append("")
+                    shapes += (0, False)
         branches.append(feat.branch)
         identifiers.append(identifier_row(feat))
     per_record = np.array(counts, dtype=np.int64).reshape(-1, 2)
@@ -359,6 +369,9 @@ def _features_chunk(bounds: tuple[int, int]) -> _FeatureChunk:
         np.array(identifiers, dtype=np.int64).reshape(-1, IDENTIFIERS),
         codes,
     )
+
+
+_EMPTY_SLOTS = (0, False) * (NAME_SLOTS - 1)
 
 
 class _Features:

@@ -74,14 +74,15 @@ def _hashed_set(values: frozenset[str]) -> int:
 
 def identifier_row(feat: Features) -> tuple[int, ...]:
     """A record's identifiers as the prefilter compares them (see :data:`TAX` …)."""
+    tax_id, website, account = feat.tax_id, feat.website, feat.account
     return (
-        _hashed(feat.tax_id),
-        _hashed(feat.branch),
-        _hashed_set(feat.phones),
-        _hashed_set(feat.emails),
-        _hashed_set(feat.email_domains),
-        _hashed(feat.website),
-        _hashed(feat.account),
+        (hash(tax_id) or 1) if tax_id else 0,
+        (hash(feat.branch) or 1) if feat.branch else 0,
+        _hashed_set(feat.phones) if feat.phones else 0,
+        _hashed_set(feat.emails) if feat.emails else 0,
+        _hashed_set(feat.email_domains) if feat.email_domains else 0,
+        (hash(website) or 1) if website else 0,
+        (hash(account) or 1) if account else 0,
     )
 
 
