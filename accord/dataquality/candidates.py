@@ -352,11 +352,14 @@ class Prefilter:
         :data:`~accord.dataquality.matching.NEAR_MISS_CAP` (the cap for numbers that differ
         only lowers it further)."""
         bound = np.zeros(len(left), dtype=np.float64)
-        slots = range(len(columns.names))
-        for i in slots:
-            for j in slots:
-                has = (columns.lengths[i][left] > 0) & (columns.lengths[j][right] > 0)
-                at = np.nonzero(has)[0]
+        # the name slots some record of the pairs has (most records have one name)
+        named_left = [columns.lengths[i][left] > 0 for i in range(len(columns.names))]
+        named_right = [columns.lengths[j][right] > 0 for j in range(len(columns.names))]
+        left_slots = [i for i, named in enumerate(named_left) if named.any()]
+        right_slots = [j for j, named in enumerate(named_right) if named.any()]
+        for i in left_slots:
+            for j in right_slots:
+                at = np.nonzero(named_left[i] & named_right[j])[0]
                 if not len(at):
                     continue
                 a, b = left[at], right[at]
