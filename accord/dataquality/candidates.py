@@ -31,7 +31,6 @@ same as if every pair were scored.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -173,19 +172,21 @@ def candidate_pairs(
         start, size = int(block_start[block]), int(block_size[block])
         block_members = members[start : start + size].tolist()
         key = int(block_hash[block])
-        sorted_on = sort_keys(key, block_members)
-        # a stable sort: records with one sort key stay in record order
-        ranking = sorted(range(size), key=sorted_on.__getitem__)
+        # A stable sort: records with one sort key stay in record order. As a NumPy string
+        # array: code point order, as Python's, except that NUL characters at the end are
+        # padding ("a\0" == "a"); the batch's sort keys are "part\0part", so two that differ
+        # only there cannot both occur.
+        sorted_on = np.array(sort_keys(key, block_members))
+        ranking = np.argsort(sorted_on, kind="stable")
         ranked_members = members[start : start + size][ranking]
         for d in range(1, window + 1):
             lefts.append(ranked_members[:-d])
             rights.append(ranked_members[d:])
         probes = probes_of.get(block)
         if probes:
-            ranked_keys = [sorted_on[i] for i in ranking]
-            positions = np.array(
-                [bisect_left(ranked_keys, k) for k in sort_keys(key, probes)], dtype=np.int64
-            )
+            positions = np.searchsorted(
+                sorted_on[ranking], np.array(sort_keys(key, probes)), side="left"
+            ).astype(np.int64)
             probe_array = np.array(probes, dtype=np.int64)
             for offset in range(-window, window + 1):
                 near = positions + offset
