@@ -48,6 +48,21 @@ def _stages(org: Org, unit_id: Any) -> list[Stage]:
     return list(Pipeline.objects.get(business_unit_id=unit_id).stages.order_by("position"))
 
 
+def _deal(org: Org, account: Account, stage: Stage, amount: int) -> Opportunity:
+    """A deal of the rep's on ``account`` at ``stage``, through the sales services."""
+    return opportunity_create(
+        actor=org.admin,
+        data={
+            "name": "Deal",
+            "account": account.pk,
+            "owner": org.rep.pk,
+            "stage": stage.pk,
+            "amount": Decimal(amount),
+            "expected_close_date": dt.date(2026, 2, 1),
+        },
+    )
+
+
 def _owner_for(org: Org, unit_id: Any) -> Any:
     return org.rep if unit_id == org.unit.pk else org.south_rep
 
@@ -283,17 +298,7 @@ def test_the_company_figures_read_the_cells_and_match_the_opportunities(org: Org
 def test_a_stage_whose_outcome_changes_moves_its_cells(org: Org) -> None:
     account = make_account(org, legal_name="Stage Co., Ltd.")
     stage = _stages(org, org.unit.pk)[1]
-    opp = opportunity_create(
-        actor=org.admin,
-        data={
-            "name": "Deal",
-            "account": account.pk,
-            "owner": org.rep.pk,
-            "stage": stage.pk,
-            "amount": Decimal(1000),
-            "expected_close_date": dt.date(2026, 2, 1),
-        },
-    )
+    opp = _deal(org, account, stage, 1000)
     Opportunity.objects.filter(pk=opp.pk).update(closed_at=dt.datetime(2026, 5, 5, tzinfo=dt.UTC))
     cells_rebuild()
     stage.outcome = StageOutcome.WON  # an administrator makes it a won stage
@@ -322,17 +327,7 @@ def test_an_account_with_no_district_has_its_own_cells(org: Org) -> None:
     Account.objects.filter(pk=account.pk).update(district=None)
     account.refresh_from_db()
     stage = _stages(org, org.unit.pk)[0]
-    opportunity_create(
-        actor=org.admin,
-        data={
-            "name": "Deal",
-            "account": account.pk,
-            "owner": org.rep.pk,
-            "stage": stage.pk,
-            "amount": Decimal(500),
-            "expected_close_date": dt.date(2026, 2, 1),
-        },
-    )
+    _deal(org, account, stage, 500)
     cell = OpportunityCell.objects.get()
     assert (cell.district_id, cell.n, cell.amount) == (None, 1, Decimal("500.00"))
     assert cells_check() == []
@@ -486,17 +481,7 @@ def test_a_closed_deal_saved_outside_a_transaction_updates_its_cell(org: Org) ->
     must still work on PostgreSQL, where a lock outside a transaction is an error."""
     account = make_account(org, legal_name="Autocommit Co., Ltd.")
     won = next(s for s in _stages(org, org.unit.pk) if s.outcome == StageOutcome.WON)
-    opp = opportunity_create(
-        actor=org.admin,
-        data={
-            "name": "Deal",
-            "account": account.pk,
-            "owner": org.rep.pk,
-            "stage": won.pk,
-            "amount": Decimal(700),
-            "expected_close_date": dt.date(2026, 2, 1),
-        },
-    )
+    opp = _deal(org, account, won, 700)
     opp = Opportunity.objects.get(pk=opp.pk)
     opp.amount = Decimal(900)
     opp.save()  # no transaction around it
