@@ -532,6 +532,15 @@ def test_features_travel_between_processes_unchanged() -> None:
         assert batch._unpack(batch._pack(odd)) == odd
 
 
+@given(st.lists(st.one_of(st.text(), st.tuples(st.text())), max_size=6))
+def test_a_column_of_record_values_reads_back_as_sent(values: list[Any]) -> None:
+    column = batch._joined(values)
+    assert batch._split(column) == values
+    # strings travel as one when none holds the separator; anything else as the list
+    plain = all(isinstance(v, str) and batch._SEPARATOR not in v for v in values)
+    assert isinstance(column, str) == (plain and bool(values))
+
+
 def test_the_collector_is_left_as_it_was() -> None:
     rows = [dict(r) for r in SHADOWS]
     ids = [str(r.pop("id")) for r in rows]
