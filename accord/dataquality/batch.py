@@ -32,8 +32,9 @@ CSV file at once. It reuses every piece of the real-time check
 Pure functions over plain dicts, no ORM; on large inputs the features, the blocks and the
 scores are computed in forked worker processes (``workers``), which share the parent's data
 copy-on-write (a record's features come back from them as one string, :func:`_pack`, and as
-the columns the prefilter reads). The cyclic garbage collector is off while a batch runs:
-everything it would walk lives to the end.
+the columns the prefilter reads; each column of strings as one joined string,
+:func:`_joined`). The cyclic garbage collector is off while a batch runs: everything it would
+walk lives to the end.
 """
 
 from __future__ import annotations
