@@ -145,6 +145,10 @@ TEMPLATES = [
     },
 ]
 
+if "DATABASE_URL" not in os.environ:
+    # The embedded default database lives in VAR_DIR: SQLite cannot create its directory,
+    # and a fresh checkout (or a new ACCORD_VAR_DIR) has none yet.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'accord.sqlite3'}"),
