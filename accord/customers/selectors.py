@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import uuid
 from typing import Any, Literal
@@ -26,6 +27,9 @@ from accord.core.thai import normalise_tax_id
 from accord.customers.models import Account, Contact
 from accord.org.models import User
 from accord.territories import visibility
+from accord.territories.models import AccountReach
+
+logger = logging.getLogger(__name__)
 
 AccountOrdering = Literal[
     "legal_name",
@@ -61,8 +65,16 @@ def account_list(
     from accord.territories.models import AccountOwner
 
     # A search may read the visible accounts part by part (see _merged_page); a list keeps
-    # the one ORed condition, which a name-ordered walk answers within a page.
-    parts = visibility.account_search_parts(user) if search else None
+    # the one ORed condition, which a name-ordered walk answers within a page. A plain
+    # fragment search in name order may read a rep's accounts outside their districts from
+    # AccountReach, which holds the name and search column but not the other filters.
+    fragment = search_fragment(search) if search and not looks_like_customer_code(search) else ""
+    plain = bool(fragment) and ordering in ("legal_name", "-legal_name")
+    plain = plain and not any(
+        (district, status, industry, tax_id, customer_code, updated_since, owner, business_unit)
+    )
+    plain = plain and scope is None
+    parts = visibility.account_search_parts(user, reach=plain) if search else None
     qs = Account.objects.all() if parts is not None else visibility.accounts_visible_to(user)
     # "mine" / "my team": the accounts those people own or work on.
     qs = visibility.narrow_accounts_to_scope(qs, user=user, scope=scope, account_field="pk")
@@ -73,7 +85,7 @@ def account_list(
             code = account_search_code(search)
             found = Q(customer_code=code) | _merged_code_survivor(code)
         else:
-            found = Q(search_text__contains=search_fragment(search))
+            found = Q(search_text__contains=fragment)
         qs = qs.filter(found)
     if district:
         qs = qs.filter(district_id=district)
@@ -103,12 +115,36 @@ def account_list(
             owned = owned.filter(business_unit_id=business_unit)
         qs = qs.filter(pk__in=owned.values("account_id"))
     if parts is not None:
-        return _merged_page(qs, parts, ordering=ordering, cursor=cursor, limit=limit)
+        page = _merged_page(
+            qs, parts, ordering=ordering, cursor=cursor, limit=limit, fragment=fragment
+        )
+        if not any(isinstance(p, visibility.ReachPart) for p in parts) or _all_visible(
+            user, page.items
+        ):
+            return page
+        # AccountReach gave an account the user may not see: it is derived data and must
+        # never widen what anyone sees, so the page is read again as one walk.
+        logger.error("AccountReach out of step with the sharing model for user %s", user.pk)
+        qs = visibility.accounts_visible_to(user).filter(search_text__contains=fragment)
     return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit, keys_first=bool(search))
 
 
+def _all_visible(user: User, accounts: list[Account]) -> bool:
+    keys = {a.pk for a in accounts}
+    if not keys:
+        return True
+    seen = visibility.accounts_visible_to(user).filter(pk__in=keys).values_list("pk", flat=True)
+    return len(set(seen)) == len(keys)
+
+
 def _merged_page(
-    qs: QuerySet[Account], parts: list[Q], *, ordering: str, cursor: str | None, limit: int
+    qs: QuerySet[Account],
+    parts: list[visibility.SearchPart],
+    *,
+    ordering: str,
+    cursor: str | None,
+    limit: int,
+    fragment: str,
 ) -> Page[Account]:
     """The page :func:`keyset_page` returns for ``qs`` narrowed to the union of
     ``parts``, read as one query: each part's first ``limit + 1`` keys in the page's
@@ -121,12 +157,22 @@ def _merged_page(
     limit = max(1, min(limit, MAX_LIMIT))
     descending = ordering.startswith("-")
     field = ordering.lstrip("-")
+    after: tuple[Any, Any] | None = None
     try:
         if cursor:
             value, last_pk = decode_cursor(cursor, ordering)
             op = "lt" if descending else "gt"
             qs = keyset_after(qs, field, value, last_pk, op=op)
-        keys = _merged_keys(qs, parts, field=field, descending=descending, count=limit + 1)
+            after = (value, last_pk)
+        keys = _merged_keys(
+            qs,
+            parts,
+            field=field,
+            descending=descending,
+            count=limit + 1,
+            fragment=fragment,
+            after=after,
+        )
     except (ValueError, TypeError, DjangoValidationError) as exc:
         raise ValidationFailed(
             "The cursor is not valid for this list.",
@@ -144,7 +190,14 @@ def _merged_page(
 
 
 def _merged_keys(
-    qs: QuerySet[Account], parts: list[Q], *, field: str, descending: bool, count: int
+    qs: QuerySet[Account],
+    parts: list[visibility.SearchPart],
+    *,
+    field: str,
+    descending: bool,
+    count: int,
+    fragment: str = "",
+    after: tuple[Any, Any] | None = None,
 ) -> list[uuid.UUID]:
     """The first ``count`` keys of ``qs`` narrowed to the union of ``parts``, in the
     order of ``field`` then key: ``SELECT … FROM (part₁ LIMIT n UNION part₂ LIMIT n …)
@@ -155,7 +208,11 @@ def _merged_keys(
     selects: list[str] = []
     params: list[Any] = []
     for part in parts:
-        first = qs.filter(part).order_by(*order).values_list("pk", field)[:count]
+        first: QuerySet[Any, Any]
+        if isinstance(part, visibility.ReachPart):
+            first = _reach_keys(part, fragment, descending=descending, after=after)[:count]
+        else:
+            first = qs.filter(part).order_by(*order).values_list("pk", field)[:count]
         try:
             sql, first_params = first.query.get_compiler(using=first.db).as_sql(
                 with_col_aliases=True
@@ -176,6 +233,24 @@ def _merged_keys(
         found = [row[0] for row in cursor.fetchall()]
     to_key = Account._meta.pk.to_python  # SQLite returns the key as text
     return [to_key(value) for value in found]
+
+
+def _reach_keys(
+    part: visibility.ReachPart, fragment: str, *, descending: bool, after: tuple[Any, Any] | None
+) -> QuerySet[AccountReach, tuple[Any, Any]]:
+    """The part's accounts matching ``fragment`` after the cursor, as (key, name) in name
+    order: a walk of the ``account_reach_walk`` index, which holds the search column."""
+    rows = AccountReach.objects.filter(user_id=part.user_id, search_text__contains=fragment)
+    if after is not None:
+        value, last_pk = after
+        op = "lt" if descending else "gt"
+        rows = rows.filter(
+            Q(**{f"legal_name__{op}e": value}),
+            Q(**{f"legal_name__{op}": value})
+            | Q(legal_name=value, **{f"account_id__{op}": last_pk}),
+        )
+    order = ("-legal_name", "-account_id") if descending else ("legal_name", "account_id")
+    return rows.order_by(*order).values_list("account_id", "legal_name")
 
 
 # "C" and 8 digits plus a check digit; one digit fewer or more is a mistyped code.

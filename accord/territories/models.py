@@ -11,6 +11,8 @@
   exceptions a rep asks for.
 * :class:`OwnershipDispute` — a rep's claim to an account, decided by a manager on the
   record.
+* :class:`AccountReach` — derived, on PostgreSQL only: the accounts a person owns or sells to
+  outside the districts they cover, in name order, for their searches.
 """
 
 from __future__ import annotations
@@ -377,3 +379,38 @@ class OwnershipDispute(BaseModel):
 
     def __str__(self) -> str:
         return f"Dispute on {self.account} by {self.claimant}"
+
+
+class AccountReach(models.Model):
+    """The accounts ``user_id`` owns (an :class:`AccountOwner` row) or owns an opportunity on,
+    that lie outside the districts the user covers (their districts and their region's),
+    with the account's name and search column: a search reads them in name order from one
+    index instead of looking up thousands of accounts by key
+    (``visibility.account_search_parts``, ADR 0009).
+
+    Derived data, never written by Accord's code: on PostgreSQL, triggers keep it in step
+    with owner rows, opportunities, the accounts' names and districts, and the users'
+    districts and regions (migration ``territories/0003``); other databases leave it empty
+    and never read it. Plain ids, no foreign keys: a merge moves the owner rows and
+    opportunities, and the triggers follow."""
+
+    user_id = models.UUIDField()
+    account_id = models.UUIDField()
+    legal_name = models.CharField(max_length=255)
+    search_text = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "account_id"], name="account_reach_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["user_id", "legal_name", "account_id"],
+                include=["search_text"],
+                name="account_reach_walk",
+            ),
+            models.Index(fields=["account_id"], name="account_reach_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} reached by {self.user_id}"

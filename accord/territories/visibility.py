@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from django.db import connections
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from accord.activities.models import Activity
@@ -268,11 +269,30 @@ def accounts_visible_to(user: User) -> QuerySet[Account]:
 
 # A search reads the visible accounts in parts only while the people's owned accounts and
 # the opportunities behind implicit access are this few: those parts are then written in
-# as literal ids (read once per search, like the team places).
+# as literal ids (read once per search, like the team places). Beyond that, a rep's are read
+# from AccountReach where the database keeps it (ReachPart).
 SEARCH_PARTS_OWNED_MAX = 1000
 
 
-def account_search_parts(user: User) -> list[Q] | None:
+@dataclass(frozen=True)
+class ReachPart:
+    """A search part read from :class:`~accord.territories.models.AccountReach`: the accounts
+    ``user_id`` owns or owns an opportunity on outside the districts they cover, in name
+    order with their search column, from one index."""
+
+    user_id: uuid.UUID
+
+
+SearchPart = Q | ReachPart
+
+
+def reach_is_kept(using: str = "default") -> bool:
+    """Whether the database keeps :class:`~accord.territories.models.AccountReach` in step
+    (PostgreSQL, by triggers; elsewhere the table stays empty)."""
+    return connections[using].vendor == "postgresql"
+
+
+def account_search_parts(user: User, *, reach: bool = False) -> list[SearchPart] | None:
     """The accounts ``user`` may see, in parts a search reads one by one and merges in the
     list's order (``customers.selectors``), or ``None``: search
     :func:`accounts_visible_to` as one.
@@ -283,11 +303,15 @@ def account_search_parts(user: User) -> list[Q] | None:
     holds the search column; the ORed conditions instead walk the whole name index until a
     page of visible matches turns up, past every account of the other districts. With ``n``
     of ``N`` districts covered the parts walk about ``n`` district ranges against ``N / n``
-    for the single walk, so they are cheaper while ``n² < N`` (districts of similar size),
-    and only while the owned and implicit accounts are few enough to write in as ids
-    (:data:`SEARCH_PARTS_OWNED_MAX`; team places likewise, :data:`TEAM_PLACES_INLINED`): a
-    rep owning thousands of accounts or a manager covering most districts stays on the
-    single walk."""
+    for the single walk, so they are cheaper while ``n² < N`` (districts of similar size).
+
+    The owned and implicit accounts are written in as ids while they are few
+    (:data:`SEARCH_PARTS_OWNED_MAX`; team places likewise, :data:`TEAM_PLACES_INLINED`).
+    Beyond that, with ``reach`` (a plain fragment search in name order: the caller says)
+    a person with nobody under them, whose territory opens their districts' accounts, has
+    them read as a :class:`ReachPart` where the database keeps it: the owned and
+    opportunity accounts inside the covered districts are in the district parts, those
+    outside are their reach. Anyone else stays on the single walk."""
     scope = scope_of(user)
     if scope.sees_all or user.pk is None or not user.is_active or scope.team is None:
         return None
@@ -295,22 +319,25 @@ def account_search_parts(user: User) -> list[Q] | None:
     opportunity = _opportunity_q(scope)
     if _granted(sharing.default_access, write=False) or opportunity is None:
         return None
-    districts = (
-        sorted(scope.districts(SharedRecordType.ACCOUNT))
-        if _granted(sharing.territory_access, write=False)
-        else []
-    )
+    territory = _granted(sharing.territory_access, write=False)
+    districts = sorted(scope.districts(SharedRecordType.ACCOUNT)) if territory else []
     if len(districts) ** 2 >= District.objects.count():
         return None
     people = scope.people(SharedRecordType.ACCOUNT)
     owned = _first_ids(AccountOwner.objects.filter(owner_id__in=people))
-    if owned is None:
+    implicit = _first_ids(Opportunity.objects.filter(opportunity)) if owned is not None else None
+    teamed = scope.team_accounts(people)
+    district_parts: list[SearchPart] = [Q(district_id=district) for district in districts]
+    if owned is not None and implicit is not None:
+        parts: list[SearchPart] = [Q(pk__in=ids) for ids in (owned, teamed, implicit) if ids]
+        return parts + district_parts
+    # AccountReach holds what lies outside the districts the user covers themselves, which
+    # are the scope's districts when nobody is under them.
+    alone = scope.user_ids == frozenset({user.pk})
+    if not (reach and alone and territory and reach_is_kept(Account.objects.db)):
         return None
-    implicit = _first_ids(Opportunity.objects.filter(opportunity))
-    if implicit is None:
-        return None
-    parts = [Q(pk__in=ids) for ids in (owned, scope.team_accounts(people), implicit) if ids]
-    return parts + [Q(district_id=district) for district in districts]
+    team: list[SearchPart] = [Q(pk__in=teamed)] if teamed else []
+    return [ReachPart(user.pk), *team, *district_parts]
 
 
 def _first_ids(qs: QuerySet[Any]) -> frozenset[uuid.UUID] | None:
