@@ -118,23 +118,14 @@ def account_list(
         page = _merged_page(
             qs, parts, ordering=ordering, cursor=cursor, limit=limit, fragment=fragment
         )
-        if not any(isinstance(p, visibility.ReachPart) for p in parts) or _all_visible(
-            user, page.items
-        ):
+        reached = any(isinstance(p, visibility.ReachPart) for p in parts)
+        if not reached or visibility.reached_accounts_visible(user, page.items):
             return page
         # AccountReach gave an account the user may not see: it is derived data and must
         # never widen what anyone sees, so the page is read again as one walk.
         logger.error("AccountReach out of step with the sharing model for user %s", user.pk)
         qs = visibility.accounts_visible_to(user).filter(search_text__contains=fragment)
     return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit, keys_first=bool(search))
-
-
-def _all_visible(user: User, accounts: list[Account]) -> bool:
-    keys = {a.pk for a in accounts}
-    if not keys:
-        return True
-    seen = visibility.accounts_visible_to(user).filter(pk__in=keys).values_list("pk", flat=True)
-    return len(set(seen)) == len(keys)
 
 
 def _merged_page(

@@ -305,13 +305,13 @@ def account_search_parts(user: User, *, reach: bool = False) -> list[SearchPart]
     of ``N`` districts covered the parts walk about ``n`` district ranges against ``N / n``
     for the single walk, so they are cheaper while ``n² < N`` (districts of similar size).
 
-    The owned and implicit accounts are written in as ids while they are few
-    (:data:`SEARCH_PARTS_OWNED_MAX`; team places likewise, :data:`TEAM_PLACES_INLINED`).
-    Beyond that, with ``reach`` (a plain fragment search in name order: the caller says)
-    a person with nobody under them, whose territory opens their districts' accounts, has
-    them read as a :class:`ReachPart` where the database keeps it: the owned and
-    opportunity accounts inside the covered districts are in the district parts, those
-    outside are their reach. Anyone else stays on the single walk."""
+    With ``reach`` (a plain fragment search in name order: the caller says), a person with
+    nobody under them whose territory opens their districts' accounts has their owned and
+    opportunity accounts read as one :class:`ReachPart` where the database keeps it: those
+    inside the covered districts are in the district parts, those outside are their reach.
+    Otherwise the owned and implicit accounts are written in as ids while they are few
+    (:data:`SEARCH_PARTS_OWNED_MAX`; team places likewise, :data:`TEAM_PLACES_INLINED`),
+    and anyone with more stays on the single walk."""
     scope = scope_of(user)
     if scope.sees_all or user.pk is None or not user.is_active or scope.team is None:
         return None
@@ -324,20 +324,32 @@ def account_search_parts(user: User, *, reach: bool = False) -> list[SearchPart]
     if len(districts) ** 2 >= District.objects.count():
         return None
     people = scope.people(SharedRecordType.ACCOUNT)
-    owned = _first_ids(AccountOwner.objects.filter(owner_id__in=people))
-    implicit = _first_ids(Opportunity.objects.filter(opportunity)) if owned is not None else None
     teamed = scope.team_accounts(people)
     district_parts: list[SearchPart] = [Q(district_id=district) for district in districts]
-    if owned is not None and implicit is not None:
-        parts: list[SearchPart] = [Q(pk__in=ids) for ids in (owned, teamed, implicit) if ids]
-        return parts + district_parts
     # AccountReach holds what lies outside the districts the user covers themselves, which
     # are the scope's districts when nobody is under them.
     alone = scope.user_ids == frozenset({user.pk})
-    if not (reach and alone and territory and reach_is_kept(Account.objects.db)):
+    if reach and alone and territory and reach_is_kept(Account.objects.db):
+        team: list[SearchPart] = [Q(pk__in=teamed)] if teamed else []
+        return [ReachPart(user.pk), *team, *district_parts]
+    owned = _first_ids(AccountOwner.objects.filter(owner_id__in=people))
+    implicit = _first_ids(Opportunity.objects.filter(opportunity)) if owned is not None else None
+    if owned is None or implicit is None:
         return None
-    team: list[SearchPart] = [Q(pk__in=teamed)] if teamed else []
-    return [ReachPart(user.pk), *team, *district_parts]
+    parts: list[SearchPart] = [Q(pk__in=ids) for ids in (owned, teamed, implicit) if ids]
+    return parts + district_parts
+
+
+def reached_accounts_visible(user: User, accounts: Iterable[Account]) -> bool:
+    """Whether ``user`` may see those of ``accounts`` (a page read with a
+    :class:`ReachPart`) that lie outside the districts they cover — the ones the derived
+    table put there; the others came from the district parts."""
+    covered = scope_of(user).districts(SharedRecordType.ACCOUNT)
+    outside = {a.pk for a in accounts if a.district_id not in covered}
+    if not outside:
+        return True
+    seen = accounts_visible_to(user).filter(pk__in=outside).values_list("pk", flat=True)
+    return len(set(seen)) == len(outside)
 
 
 def _first_ids(qs: QuerySet[Any]) -> frozenset[uuid.UUID] | None:
