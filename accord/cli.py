@@ -8,15 +8,12 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
-    from django.conf import settings
     from django.core.management import execute_from_command_line
 
     args = list(sys.argv[1:] if argv is None else argv)
     if args and not args[0].startswith("-"):
         # Accord's own commands are spelled with hyphens: `accord audit-verify`.
         args[0] = args[0].replace("-", "_")
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
     execute_from_command_line(["accord", *args])
 
 

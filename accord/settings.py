@@ -145,10 +145,6 @@ TEMPLATES = [
     },
 ]
 
-if "DATABASE_URL" not in os.environ:
-    # The embedded default database lives in VAR_DIR: SQLite cannot create its directory,
-    # and a fresh checkout (or a new ACCORD_VAR_DIR) has none yet.
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'accord.sqlite3'}"),
@@ -165,6 +161,10 @@ if (
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite cannot create the directory its file lives in (the embedded default's is
+    # VAR_DIR), and a fresh checkout or a new ACCORD_VAR_DIR has none yet.
+    if str(DATABASES["default"]["NAME"] or ":memory:") != ":memory:":
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
