@@ -8,11 +8,13 @@ row the sharing model does not back is never shown."""
 
 from __future__ import annotations
 
+import io
 import logging
 import uuid
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from accord.customers.models import Account
@@ -162,10 +164,25 @@ def test_a_full_rebuild_gives_what_the_triggers_kept(org: Org) -> None:
     make_account(org, legal_name="Rebuilt Co., Ltd.", district=org.south, owner=org.rep)
     make_account(org, legal_name="Kept Co., Ltd.", owner=org.south_rep)
     kept = _kept()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT accord_reach_rebuild_all()")
-    assert _kept() == kept == _defined()
     assert len(kept) == 2
+    # when: the table has lost a row and holds one nothing backs
+    AccountReach.objects.filter(user_id=org.rep.pk).delete()
+    AccountReach.objects.create(
+        user_id=org.other_rep.pk, account_id=uuid.uuid4(), legal_name="Gone", search_text="gone"
+    )
+    out = io.StringIO()
+    call_command("reach_rebuild", stdout=out)
+    # then
+    assert _kept() == kept == _defined()
+    assert "2 rows for 2 people" in out.getvalue()
+
+
+def test_the_rebuild_command_says_when_the_database_keeps_no_reach(org: Org) -> None:
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL keeps the reach")
+    out = io.StringIO()
+    call_command("reach_rebuild", stdout=out)
+    assert "nothing to rebuild" in out.getvalue()
 
 
 def test_a_reps_plain_search_reads_the_reach_and_finds_the_same_rows(org: Org) -> None:

@@ -123,7 +123,11 @@ def account_list(
             return page
         # AccountReach gave an account the user may not see: it is derived data and must
         # never widen what anyone sees, so the page is read again as one walk.
-        logger.error("AccountReach out of step with the sharing model for user %s", user.pk)
+        logger.error(
+            "AccountReach out of step with the sharing model for user %s: run "
+            "`accord reach-rebuild`",
+            user.pk,
+        )
         qs = visibility.accounts_visible_to(user).filter(search_text__contains=fragment)
     return keyset_page(qs, ordering=ordering, cursor=cursor, limit=limit, keys_first=bool(search))
 
