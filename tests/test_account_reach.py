@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import uuid
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import close_old_connections, connection, transaction
 
 from accord.customers.models import Account
 from accord.customers.selectors import account_list
@@ -264,3 +265,54 @@ def test_a_filtered_or_otherwise_ordered_search_keeps_the_single_walk(
     assert [a.pk for a in by_district.items] == [far.pk]
     assert {a.pk for a in by_date.items} == {far.pk, near.pk}
     assert [a.pk for a in code.items] == [far.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writes_on_one_pair_at_once_leave_the_row_their_sources_call_for(org: Org) -> None:
+    _postgres_only()
+    # given: the rep owns an account outside north, so it is in their reach
+    account = make_account(org, legal_name="Raced Co., Ltd.", district=org.south, owner=org.rep)
+    assert _reached(org.rep) == {account.pk}
+    opened, done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def sell() -> None:
+        # an opportunity of the rep's on it, committed only after the owner row is gone
+        try:
+            with transaction.atomic():
+                opportunity_create(
+                    actor=org.admin,
+                    data={"name": "Deal", "account": account.pk, "owner": org.rep.pk},
+                )
+                opened.set()
+                done.wait(timeout=10)
+        except BaseException as exc:
+            errors.append(exc)
+            opened.set()
+        finally:
+            close_old_connections()
+            connection.close()
+
+    def take_away() -> None:
+        # the owner row deleted while the opportunity is not yet committed
+        try:
+            opened.wait(timeout=10)
+            threading.Timer(0.5, done.set).start()  # the opportunity commits meanwhile
+            AccountOwner.objects.filter(account=account, owner=org.rep).delete()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=sell), threading.Thread(target=take_away)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    # then: the opportunity keeps the account in the rep's reach
+    assert not errors
+    assert Opportunity.objects.filter(account=account, owner=org.rep).exists()
+    assert not AccountOwner.objects.filter(account=account, owner=org.rep).exists()
+    assert _reached(org.rep) == {account.pk}
+    _in_step()

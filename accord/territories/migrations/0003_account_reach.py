@@ -7,7 +7,10 @@ On PostgreSQL the table is filled here and kept in step by triggers (ADR 0009, a
 it for each owner row and opportunity written, moved or deleted, and for each account whose
 district changes (a name or search column change is copied). A change of a user's districts
 or region, or of a district's region, rebuilds those users' rows
-(``accord_reach_rebuild``).
+(``accord_reach_rebuild``). Transaction-scoped advisory locks make two transactions
+deciding one pair (or rebuilding a user's rows) take turns, the second deciding on what the
+first committed: without them, a pair's row could be deleted on the strength of a snapshot
+that missed a source committed meanwhile.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ BEGIN
     IF u IS NULL OR a IS NULL THEN
         RETURN;
     END IF;
+    -- One decision per pair at a time, and none while the user's rows are rebuilt: a write
+    -- waits for the transaction deciding the same pair, then decides on what it committed.
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended(u::text, 0));
+    PERFORM pg_advisory_xact_lock(hashtextextended(u::text || a::text, 0));
     IF (EXISTS (SELECT 1 FROM territories_accountowner o WHERE o.account_id = a AND o.owner_id = u)
         OR EXISTS (SELECT 1 FROM sales_opportunity p WHERE p.account_id = a AND p.owner_id = u))
        AND EXISTS (SELECT 1 FROM customers_account c WHERE c.id = a AND (
@@ -48,6 +55,7 @@ END $$;
 CREATE OR REPLACE FUNCTION accord_reach_rebuild(u uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(u::text, 0));
     DELETE FROM territories_accountreach WHERE user_id = u;
     INSERT INTO territories_accountreach (user_id, account_id, legal_name, search_text)
     SELECT u, c.id, c.legal_name, c.search_text
@@ -60,6 +68,8 @@ END $$;
 CREATE OR REPLACE FUNCTION accord_reach_rebuild_all() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
+    -- writes that would decide a pair wait until the rebuilt table is committed
+    LOCK TABLE territories_accountreach IN EXCLUSIVE MODE;
     DELETE FROM territories_accountreach;
     INSERT INTO territories_accountreach (user_id, account_id, legal_name, search_text)
     SELECT s.u, c.id, c.legal_name, c.search_text
